@@ -1,0 +1,265 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Field bounds. ZEGO documents replay_url's; the others bound input that
+// would otherwise be limited only by the body size.
+const (
+	maxReplayURLBytes = 1024
+	maxTaskIDBytes    = 256
+	maxFileIDBytes    = 256
+	maxNonceBytes     = 64
+	maxEventBytes     = 64
+	// Thirteen digits is a timestamp in milliseconds.
+	millisecondDigits = 13
+)
+
+// Callback is a parsed compose callback with every field rule applied. Its
+// JSON form, written by AppendJSON, is what the upstream receives.
+type Callback struct {
+	Event  string
+	AppID  uint32
+	TaskID string
+	// Code is ZEGO's result code: 0 success, 40000 invalid input, 60000 bad
+	// source file, 70000 internal error.
+	Code      int64
+	Message   string
+	ReplayURL string
+	// FileID holds the exact digits ZEGO sent (Tencent file IDs exceed 2^53).
+	FileID string
+	// Timestamp is ZEGO's send time in unix seconds.
+	Timestamp int64
+	Nonce     string
+
+	// The signed strings as received, kept for the signature check and never
+	// written out.
+	rawTimestamp string
+	signature    string
+	extra        []extraField
+}
+
+// Success reports whether the merge task succeeded (code 0).
+func (c *Callback) Success() bool { return c.Code == 0 }
+
+// SentAt is Timestamp as a UTC time.
+func (c *Callback) SentAt() time.Time { return time.Unix(c.Timestamp, 0).UTC() }
+
+// IdempotencyKey is stable for the same app, event and task, and different
+// otherwise: 32 hex digits of SHA-256 over the three.
+func (c *Callback) IdempotencyKey() string {
+	var buf [300]byte
+	b := strconv.AppendUint(buf[:0], uint64(c.AppID), 10)
+	b = append(b, 0)
+	b = append(b, c.Event...)
+	b = append(b, 0)
+	b = append(b, c.TaskID...)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// Parse decodes a callback body in any of the shapes ZEGO sends and applies
+// the field rules: required fields, then field formats. It checks no
+// signature, app, event or time; a Verifier does. On error, the fields
+// decoded so far are returned for logging.
+func Parse(body []byte) (Callback, error) {
+	var f rawFields
+	if err := decodeBody(string(body), &f); err != nil {
+		return Callback{}, err
+	}
+	return f.callback()
+}
+
+// callback applies the field rules in the documented order: all required
+// fields first, then each field's format.
+func (f *rawFields) callback() (Callback, error) {
+	for _, i := range [...]int{fieldAppID, fieldEvent, fieldTaskID, fieldCode, fieldTimestamp, fieldNonce, fieldSignature} {
+		if f.known[i].kind == kindAbsent {
+			return Callback{}, &fieldError{ErrMissingField, fieldNames[i], "required"}
+		}
+	}
+	// Each value is checked before it is stored, so a rejected callback
+	// carries only valid fields for the log.
+	var c Callback
+	event, err := f.text(fieldEvent)
+	if err != nil {
+		return c, err
+	}
+	if !isToken(event, maxEventBytes, false) {
+		return c, invalid("event", "must be 1 to 64 letters, digits or underscores")
+	}
+	c.Event = event
+	appID, err := f.digits(fieldAppID)
+	if err != nil {
+		return c, err
+	}
+	id, err := strconv.ParseUint(appID, 10, 32)
+	if err != nil {
+		return c, invalid("appid", "does not fit an unsigned 32-bit integer")
+	}
+	c.AppID = uint32(id)
+	taskID, err := f.text(fieldTaskID)
+	if err != nil {
+		return c, err
+	}
+	if !isVisibleASCII(taskID, maxTaskIDBytes) {
+		return c, invalid("task_id", "must be 1 to 256 printable ASCII characters")
+	}
+	c.TaskID = taskID
+	if c.Code, err = f.integer(fieldCode); err != nil {
+		return c, err
+	}
+	timestamp, err := f.digits(fieldTimestamp)
+	if err != nil {
+		return c, err
+	}
+	if len(timestamp) > millisecondDigits {
+		return c, invalid("timestamp", "more than 13 digits")
+	}
+	c.rawTimestamp = timestamp
+	c.Timestamp, _ = strconv.ParseInt(timestamp, 10, 64) // at most 13 digits: cannot fail
+	if len(timestamp) == millisecondDigits {
+		c.Timestamp /= 1000
+	}
+	nonce, err := f.textOrInteger(fieldNonce)
+	if err != nil {
+		return c, err
+	}
+	if !isToken(nonce, maxNonceBytes, true) {
+		return c, invalid("nonce", "must be 1 to 64 letters, digits, '-' or '_'")
+	}
+	c.Nonce = nonce
+	if c.signature, err = f.text(fieldSignature); err != nil {
+		return c, err
+	}
+	replayURL, err := f.optionalText(fieldReplayURL)
+	if err != nil {
+		return c, err
+	}
+	if replayURL == "" && c.Code == 0 {
+		return c, &fieldError{ErrMissingField, "replay_url", "required when code is 0"}
+	}
+	if replayURL != "" && !isHTTPURL(replayURL) {
+		return c, invalid("replay_url", "must be an absolute http or https URL of at most 1024 bytes")
+	}
+	c.ReplayURL = replayURL
+	var fileID string
+	if f.known[fieldFileID].kind == kindInteger {
+		fileID, err = f.digits(fieldFileID)
+	} else {
+		fileID, err = f.optionalText(fieldFileID)
+	}
+	if err != nil {
+		return c, err
+	}
+	if fileID != "" && !isVisibleASCII(fileID, maxFileIDBytes) {
+		return c, invalid("file_id", "must be at most 256 printable ASCII characters")
+	}
+	c.FileID = fileID
+	if c.Message, err = f.optionalText(fieldMessage); err != nil {
+		return c, err
+	}
+	c.extra = f.extra
+	return c, nil
+}
+
+// text returns a field that must be a string.
+func (f *rawFields) text(i int) (string, error) {
+	if v := f.known[i]; v.kind == kindString {
+		return v.text, nil
+	}
+	return "", invalid(fieldNames[i], "must be a string")
+}
+
+// optionalText returns a string field, or "" when it is absent.
+func (f *rawFields) optionalText(i int) (string, error) {
+	if f.known[i].kind == kindAbsent {
+		return "", nil
+	}
+	return f.text(i)
+}
+
+// textOrInteger returns a field that may be a string or a JSON integer, as
+// the literal text received.
+func (f *rawFields) textOrInteger(i int) (string, error) {
+	if v := f.known[i]; v.kind == kindString || v.kind == kindInteger {
+		return v.text, nil
+	}
+	return "", invalid(fieldNames[i], "must be a string or an integer")
+}
+
+// digits returns a field that must be non-empty decimal digits, sent as a
+// string or a JSON integer.
+func (f *rawFields) digits(i int) (string, error) {
+	s, err := f.textOrInteger(i)
+	if err != nil {
+		return "", err
+	}
+	if s == "" {
+		return "", invalid(fieldNames[i], "must be decimal digits")
+	}
+	for j := 0; j < len(s); j++ {
+		if !isDigit(s[j]) {
+			return "", invalid(fieldNames[i], "must be decimal digits")
+		}
+	}
+	return s, nil
+}
+
+// integer returns a field that must be a signed decimal integer.
+func (f *rawFields) integer(i int) (int64, error) {
+	s, err := f.textOrInteger(i)
+	if err != nil {
+		return 0, err
+	}
+	if s != "" && s[0] == '+' {
+		return 0, invalid(fieldNames[i], "must be an integer")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, invalid(fieldNames[i], "must be a 64-bit integer")
+	}
+	return n, nil
+}
+
+// isToken reports whether s is 1 to maxLen letters, digits and underscores,
+// and also hyphens when hyphen is set.
+func isToken(s string, maxLen int, hyphen bool) bool {
+	if s == "" || len(s) > maxLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || hyphen && c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isVisibleASCII reports whether s is 1 to maxLen characters from '!' to
+// '~'. Such values are also safe as HTTP header values.
+func isVisibleASCII(s string, maxLen int) bool {
+	if s == "" || len(s) > maxLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '!' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func isHTTPURL(s string) bool {
+	if len(s) > maxReplayURLBytes {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}

@@ -1,0 +1,101 @@
+package verify
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// AppendJSON appends the normalized document to dst and returns the result.
+// Keys come in this order and are always present:
+//
+//	{"event":"compose","app_id":1234567890,"task_id":"...","success":true,
+//	 "code":0,"message":"...","replay_url":"...","file_id":"...",
+//	 "timestamp":1755569980,"sent_at":"2025-08-19T02:19:40Z","nonce":"...",
+//	 "extra":{}}
+//
+// The signature is never written.
+func (c *Callback) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"event":`...)
+	dst = appendJSONString(dst, c.Event)
+	dst = append(dst, `,"app_id":`...)
+	dst = strconv.AppendUint(dst, uint64(c.AppID), 10)
+	dst = append(dst, `,"task_id":`...)
+	dst = appendJSONString(dst, c.TaskID)
+	dst = append(dst, `,"success":`...)
+	dst = strconv.AppendBool(dst, c.Success())
+	dst = append(dst, `,"code":`...)
+	dst = strconv.AppendInt(dst, c.Code, 10)
+	dst = append(dst, `,"message":`...)
+	dst = appendJSONString(dst, c.Message)
+	dst = append(dst, `,"replay_url":`...)
+	dst = appendJSONString(dst, c.ReplayURL)
+	dst = append(dst, `,"file_id":`...)
+	dst = appendJSONString(dst, c.FileID)
+	dst = append(dst, `,"timestamp":`...)
+	dst = strconv.AppendInt(dst, c.Timestamp, 10)
+	dst = append(dst, `,"sent_at":"`...)
+	dst = c.SentAt().AppendFormat(dst, time.RFC3339)
+	dst = append(dst, `","nonce":`...)
+	dst = appendJSONString(dst, c.Nonce)
+	dst = append(dst, `,"extra":{`...)
+	for i, e := range c.extra {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, e.name)
+		dst = append(dst, ':')
+		if e.isText {
+			dst = appendJSONString(dst, e.text)
+		} else {
+			dst = append(dst, e.text...)
+		}
+	}
+	return append(dst, "}}"...)
+}
+
+// appendJSONString appends s, valid UTF-8, as a JSON string. Only what JSON
+// requires is escaped, plus U+2028 and U+2029 for JavaScript consumers.
+func appendJSONString(dst []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != '\u2028' && r != '\u2029' {
+				i += size
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\u202`...)
+			dst = append(dst, hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, `\n`...)
+		case '\r':
+			dst = append(dst, `\r`...)
+		case '\t':
+			dst = append(dst, `\t`...)
+		default:
+			dst = append(dst, `\u00`...)
+			dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,401 @@
+package verify_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
+)
+
+// vectorFile is a copy of ../shared/vectors/compose.json; .ci/run fails if
+// the two differ.
+const vectorFile = "testdata/compose.json"
+
+type vectorSet struct {
+	Secret        string   `json:"secret"`
+	Now           int64    `json:"now"`
+	MaxAgeSeconds int64    `json:"max_age_seconds"`
+	AllowedAppIDs []uint32 `json:"allowed_app_ids"`
+	AllowedEvents []string `json:"allowed_events"`
+	Signatures    []struct {
+		Secret, Timestamp, Nonce, Signature string
+	} `json:"signature_vectors"`
+	Cases []vectorCase `json:"cases"`
+}
+
+type vectorCase struct {
+	Name        string `json:"name"`
+	Level       string `json:"level"`
+	Method      string `json:"method"`
+	ContentType string `json:"content_type"`
+	Body        string `json:"body"`
+	Expect      struct {
+		Reason     string          `json:"reason"`
+		Status     int             `json:"status"`
+		Normalized json.RawMessage `json:"normalized"`
+	} `json:"expect"`
+}
+
+func loadVectors(t testing.TB) vectorSet {
+	t.Helper()
+	data, err := os.ReadFile(vectorFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v vectorSet
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func vectorVerifier(t testing.TB, v vectorSet) *verify.Verifier {
+	t.Helper()
+	verifier, err := verify.New(verify.Options{
+		Secrets: []string{v.Secret},
+		AppIDs:  v.AllowedAppIDs,
+		Events:  v.AllowedEvents,
+		MaxAge:  time.Duration(v.MaxAgeSeconds) * time.Second,
+		Now:     func() time.Time { return time.Unix(v.Now, 0) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return verifier
+}
+
+// sentinels maps every reason code to its exported sentinel.
+var sentinels = map[string]error{
+	"method_not_allowed":   verify.ErrMethodNotAllowed,
+	"unsupported_encoding": verify.ErrUnsupportedEncoding,
+	"body_too_large":       verify.ErrBodyTooLarge,
+	"malformed_body":       verify.ErrMalformedBody,
+	"missing_field":        verify.ErrMissingField,
+	"invalid_field":        verify.ErrInvalidField,
+	"duplicate_field":      verify.ErrDuplicateField,
+	"app_not_allowed":      verify.ErrAppNotAllowed,
+	"bad_signature":        verify.ErrBadSignature,
+	"stale_timestamp":      verify.ErrStaleTimestamp,
+	"event_not_allowed":    verify.ErrEventNotAllowed,
+}
+
+func TestSentinelReasons(t *testing.T) {
+	for reason, err := range sentinels {
+		if got := verify.ReasonOf(err); got != reason {
+			t.Errorf("ReasonOf(%v) = %q, want %q", err, got, reason)
+		}
+	}
+	if got := verify.ReasonOf(nil); got != verify.ReasonOK {
+		t.Errorf("ReasonOf(nil) = %q", got)
+	}
+	if got := verify.ReasonOf(errors.New("other")); got != "" {
+		t.Errorf("ReasonOf(foreign error) = %q, want empty", got)
+	}
+}
+
+// checkOutcome asserts err carries the expected reason and, for accepted
+// callbacks, that the normalized document is byte for byte the expected one.
+func checkOutcome(t *testing.T, c verify.Callback, err error, wantReason string, wantNormalized json.RawMessage) {
+	t.Helper()
+	if got := verify.ReasonOf(err); got != wantReason {
+		t.Fatalf("reason = %q (%v), want %q", got, err, wantReason)
+	}
+	if wantReason != verify.ReasonOK {
+		if !errors.Is(err, sentinels[wantReason]) {
+			t.Fatalf("errors.Is(%v, %s sentinel) = false", err, wantReason)
+		}
+		return
+	}
+	var want bytes.Buffer
+	if err := json.Compact(&want, wantNormalized); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.AppendJSON(nil); !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("normalized\n got: %s\nwant: %s", got, want.Bytes())
+	}
+}
+
+func TestPublicVectors(t *testing.T) {
+	v := loadVectors(t)
+	verifier := vectorVerifier(t, v)
+	ran := 0
+	for _, tc := range v.Cases {
+		if tc.Level == "http" {
+			continue // decided by the handler before parsing; see caddymodule's tests
+		}
+		ran++
+		t.Run(tc.Name, func(t *testing.T) {
+			c, err := verifier.Verify([]byte(tc.Body))
+			checkOutcome(t, c, err, tc.Expect.Reason, tc.Expect.Normalized)
+		})
+	}
+	if ran < 20 {
+		t.Fatalf("only %d body-level vectors ran", ran)
+	}
+}
+
+func TestSignWorkedExamples(t *testing.T) {
+	v := loadVectors(t)
+	if len(v.Signatures) == 0 {
+		t.Fatal("no signature vectors")
+	}
+	for _, sv := range v.Signatures {
+		if got := verify.Sign(sv.Secret, sv.Timestamp, sv.Nonce); got != sv.Signature {
+			t.Errorf("Sign(%q, %q, %q) = %s, want %s", sv.Secret, sv.Timestamp, sv.Nonce, got, sv.Signature)
+		}
+	}
+}
+
+// zegoExample builds a callback signed with ZEGO's worked example (secret
+// "secret", timestamp 1470820198, nonce 123412, signature from ZEGO's docs).
+func zegoExample(signature string, extra ...string) string {
+	fields := []string{
+		`"appid":"1"`, `"event":"compose"`, `"replay_url":"https://example.com/a.mp4"`,
+		`"task_id":"t1"`, `"code":"0"`, `"timestamp":"1470820198"`, `"nonce":"123412"`,
+		`"signature":"` + signature + `"`,
+	}
+	return "{" + strings.Join(append(fields, extra...), ",") + "}"
+}
+
+const zegoExampleSignature = "5bd59fd62953a8059fb7eaba95720f66d19e4517"
+
+// millisecondSignature signs timestamp 1470820198000 and nonce 123412 with
+// "secret", computed outside this code:
+// python3 -c "import hashlib; print(hashlib.sha1(”.join(sorted(['secret','1470820198000','123412'])).encode()).hexdigest())"
+const millisecondSignature = "854d274950ae8ce13314067c7f2ed184dbedd820"
+
+func zegoVerifier(t *testing.T, secrets ...string) *verify.Verifier {
+	t.Helper()
+	v, err := verify.New(verify.Options{
+		Secrets: secrets,
+		MaxAge:  5 * time.Minute,
+		Now:     func() time.Time { return time.Unix(1470820198, 0) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestSignatureChecks(t *testing.T) {
+	cases := []struct {
+		name    string
+		secrets []string
+		body    string
+		want    error
+	}{
+		{"worked example", []string{"secret"}, zegoExample(zegoExampleSignature), nil},
+		{"upper-case hex", []string{"secret"}, zegoExample(strings.ToUpper(zegoExampleSignature)), nil},
+		{"rotation: second secret matches", []string{"new-secret", "secret"}, zegoExample(zegoExampleSignature), nil},
+		{"rotation: first secret matches", []string{"secret", "new-secret"}, zegoExample(zegoExampleSignature), nil},
+		{"wrong secret", []string{"Secret"}, zegoExample(zegoExampleSignature), verify.ErrBadSignature},
+		{"39 hex digits", []string{"secret"}, zegoExample(zegoExampleSignature[:39]), verify.ErrBadSignature},
+		{"41 hex digits", []string{"secret"}, zegoExample(zegoExampleSignature + "0"), verify.ErrBadSignature},
+		{"not hex", []string{"secret"}, zegoExample("zz" + zegoExampleSignature[2:]), verify.ErrBadSignature},
+		{"empty", []string{"secret"}, zegoExample(""), verify.ErrBadSignature},
+		{"integer timestamp and nonce sign their digits", []string{"secret"},
+			`{"appid":1,"event":"compose","replay_url":"https://example.com/a.mp4","task_id":"t1","code":0,"timestamp":1470820198,"nonce":123412,"signature":"` + zegoExampleSignature + `"}`, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := zegoVerifier(t, tc.secrets...).Verify([]byte(tc.body))
+			if tc.want == nil && err != nil || !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFieldRules(t *testing.T) {
+	cases := []struct {
+		name string
+		body string
+		want error
+	}{
+		{"null counts as absent", zegoExample(zegoExampleSignature, `"message":null`), nil},
+		{"null required field", strings.Replace(zegoExample(zegoExampleSignature), `"task_id":"t1"`, `"task_id":null`, 1), verify.ErrMissingField},
+		{"replay_url required when code is 0", strings.Replace(zegoExample(zegoExampleSignature), `"replay_url":"https://example.com/a.mp4",`, ``, 1), verify.ErrMissingField},
+		{"replay_url optional when code is not 0", strings.NewReplacer(`"replay_url":"https://example.com/a.mp4",`, ``, `"code":"0"`, `"code":"70000"`).Replace(zegoExample(zegoExampleSignature)), nil},
+		{"object in a known field", strings.Replace(zegoExample(zegoExampleSignature), `"task_id":"t1"`, `"task_id":{"a":1}`, 1), verify.ErrInvalidField},
+		{"array in a known field", strings.Replace(zegoExample(zegoExampleSignature), `"code":"0"`, `"code":[0]`, 1), verify.ErrInvalidField},
+		{"fractional code", strings.Replace(zegoExample(zegoExampleSignature), `"code":"0"`, `"code":0.0`, 1), verify.ErrInvalidField},
+		{"code with plus sign", strings.Replace(zegoExample(zegoExampleSignature), `"code":"0"`, `"code":"+0"`, 1), verify.ErrInvalidField},
+		{"bool appid", strings.Replace(zegoExample(zegoExampleSignature), `"appid":"1"`, `"appid":true`, 1), verify.ErrInvalidField},
+		{"negative appid", strings.Replace(zegoExample(zegoExampleSignature), `"appid":"1"`, `"appid":-1`, 1), verify.ErrInvalidField},
+		{"task_id as integer", strings.Replace(zegoExample(zegoExampleSignature), `"task_id":"t1"`, `"task_id":1`, 1), verify.ErrInvalidField},
+		{"task_id with a space", strings.Replace(zegoExample(zegoExampleSignature), `"task_id":"t1"`, `"task_id":"t 1"`, 1), verify.ErrInvalidField},
+		{"task_id of 257 bytes", strings.Replace(zegoExample(zegoExampleSignature), `"task_id":"t1"`, `"task_id":"`+strings.Repeat("t", 257)+`"`, 1), verify.ErrInvalidField},
+		{"nonce with a dot", strings.Replace(zegoExample(zegoExampleSignature), `"nonce":"123412"`, `"nonce":"1.2"`, 1), verify.ErrInvalidField},
+		{"timestamp of 14 digits", strings.Replace(zegoExample(zegoExampleSignature), `"timestamp":"1470820198"`, `"timestamp":"14708201980000"`, 1), verify.ErrInvalidField},
+		{"event with a space", strings.Replace(zegoExample(zegoExampleSignature), `"event":"compose"`, `"event":"com pose"`, 1), verify.ErrInvalidField},
+		{"replay_url without host", strings.Replace(zegoExample(zegoExampleSignature), `https://example.com/a.mp4`, `https:///a.mp4`, 1), verify.ErrInvalidField},
+		{"file_id negative integer", zegoExample(zegoExampleSignature, `"file_id":-5`), verify.ErrInvalidField},
+		{"escaped key is the same key", zegoExample(zegoExampleSignature, `"app\u0069d":"1"`), verify.ErrDuplicateField},
+		{"duplicate unknown key", zegoExample(zegoExampleSignature, `"x":1`, `"x":2`), verify.ErrDuplicateField},
+		{"duplicate known key with null", zegoExample(zegoExampleSignature, `"message":"a"`, `"message":null`), verify.ErrDuplicateField},
+		{"data after the object", zegoExample(zegoExampleSignature) + `{}`, verify.ErrMalformedBody},
+		{"trailing comma", strings.TrimSuffix(zegoExample(zegoExampleSignature), "}") + ",}", verify.ErrMalformedBody},
+		{"invalid UTF-8", zegoExample(zegoExampleSignature, "\"message\":\"\xff\""), verify.ErrMalformedBody},
+		{"overlong UTF-8", zegoExample(zegoExampleSignature, "\"message\":\"\xc0\xaf\""), verify.ErrMalformedBody},
+		{"raw control character", zegoExample(zegoExampleSignature, "\"message\":\"a\x01\""), verify.ErrMalformedBody},
+		{"lone surrogate", zegoExample(zegoExampleSignature, `"message":"\ud800"`), verify.ErrMalformedBody},
+		{"bad escape in nested extra", zegoExample(zegoExampleSignature, `"x":["\q"]`), verify.ErrMalformedBody},
+		{"32 levels is allowed", zegoExample(zegoExampleSignature, `"x":`+strings.Repeat("[", 31)+strings.Repeat("]", 31)), nil},
+		{"33 levels is too deep", zegoExample(zegoExampleSignature, `"x":`+strings.Repeat("[", 32)+strings.Repeat("]", 32)), verify.ErrMalformedBody},
+		{"semicolon in form", "appid=1;event=compose", verify.ErrMalformedBody},
+		{"bad escape in form", "appid=1&event=%zz", verify.ErrMalformedBody},
+		{"duplicate form key", "appid=1&appid=2", verify.ErrDuplicateField},
+		{"bad URL escape in JSON value", zegoExample(zegoExampleSignature, `"message":"%41%zz"`), verify.ErrInvalidField},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := zegoVerifier(t, "secret").Verify([]byte(tc.body))
+			if tc.want == nil && err != nil || !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestNormalizedValues pins decoding details the public vectors leave open;
+// the expected documents are written out by hand.
+func TestNormalizedValues(t *testing.T) {
+	cases := []struct {
+		name, body, want string
+	}{
+		{
+			"literal plus survives without an escape; integers; ms timestamp; extra kept decoded",
+			`{"appid":1,"event":"compose","replay_url":"https://example.com/a+b.mp4","task_id":"t1","code":0,"file_id":5285890813218549789,"message":"a\"b\n\u00e9","timestamp":"1470820198000","nonce":"123412","signature":"` + millisecondSignature + `","x":"%E4%BD%A0+y","n":[1, {"k":null}],"f":1.5e3}`,
+			`{"event":"compose","app_id":1,"task_id":"t1","success":true,"code":0,"message":"a\"b\né","replay_url":"https://example.com/a+b.mp4","file_id":"5285890813218549789","timestamp":1470820198,"sent_at":"2016-08-10T09:09:58Z","nonce":"123412","extra":{"x":"你 y","n":[1, {"k":null}],"f":1.5e3}}`,
+		},
+		{
+			"form values are decoded once",
+			"appid=1&event=compose&replay_url=https%3A%2F%2Fexample.com%2Fa%252B.mp4&task_id=t1&code=0&timestamp=1470820198&nonce=123412&signature=" + zegoExampleSignature + "&x=a+b",
+			`{"event":"compose","app_id":1,"task_id":"t1","success":true,"code":0,"message":"","replay_url":"https://example.com/a%2B.mp4","file_id":"","timestamp":1470820198,"sent_at":"2016-08-10T09:09:58Z","nonce":"123412","extra":{"x":"a b"}}`,
+		},
+		{
+			"wholly encoded JSON is not decoded twice",
+			"%7b%22appid%22:%221%22,%22event%22:%22compose%22,%22replay_url%22:%22https://example.com/a%2525.mp4%22,%22task_id%22:%22t1%22,%22code%22:%220%22,%22timestamp%22:%221470820198%22,%22nonce%22:%22123412%22,%22signature%22:%22" + zegoExampleSignature + "%22%7d",
+			`{"event":"compose","app_id":1,"task_id":"t1","success":true,"code":0,"message":"","replay_url":"https://example.com/a%25.mp4","file_id":"","timestamp":1470820198,"sent_at":"2016-08-10T09:09:58Z","nonce":"123412","extra":{}}`,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := zegoVerifier(t, "secret").Verify([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(c.AppendJSON(nil)); got != tc.want {
+				t.Fatalf("normalized\n got: %s\nwant: %s", got, tc.want)
+			}
+			if !json.Valid([]byte(tc.want)) {
+				t.Fatal("expected document is not valid JSON")
+			}
+		})
+	}
+}
+
+func TestTimestampWindow(t *testing.T) {
+	const ts = 1470820198
+	for _, tc := range []struct {
+		name   string
+		offset time.Duration
+		want   error
+	}{
+		{"exactly max_age old", 300 * time.Second, nil},
+		{"one second too old", 301 * time.Second, verify.ErrStaleTimestamp},
+		{"exactly max_age ahead", -300 * time.Second, nil},
+		{"one second too far ahead", -301 * time.Second, verify.ErrStaleTimestamp},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := verify.New(verify.Options{
+				Secrets: []string{"secret"},
+				MaxAge:  5 * time.Minute,
+				Now:     func() time.Time { return time.Unix(ts, 0).Add(tc.offset) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify([]byte(zegoExample(zegoExampleSignature)))
+			if tc.want == nil && err != nil || !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts verify.Options
+	}{
+		{"no secret", verify.Options{MaxAge: time.Minute}},
+		{"empty secret", verify.Options{Secrets: []string{"a", ""}, MaxAge: time.Minute}},
+		{"no max age", verify.Options{Secrets: []string{"a"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := verify.New(tc.opts); err == nil {
+				t.Fatal("New accepted bad options")
+			}
+		})
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	parse := func(body string) verify.Callback {
+		t.Helper()
+		c, err := verify.Parse([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	base := parse(zegoExample(zegoExampleSignature))
+	retry := parse(strings.NewReplacer(`"nonce":"123412"`, `"nonce":"999"`, `"timestamp":"1470820198"`, `"timestamp":"1470820230"`).Replace(zegoExample(zegoExampleSignature)))
+	otherTask := parse(strings.Replace(zegoExample(zegoExampleSignature), `"task_id":"t1"`, `"task_id":"t2"`, 1))
+	otherApp := parse(strings.Replace(zegoExample(zegoExampleSignature), `"appid":"1"`, `"appid":"2"`, 1))
+	if base.IdempotencyKey() != retry.IdempotencyKey() {
+		t.Error("a retry of the same task has a different key")
+	}
+	if base.IdempotencyKey() == otherTask.IdempotencyKey() || base.IdempotencyKey() == otherApp.IdempotencyKey() {
+		t.Error("different tasks or apps share a key")
+	}
+	if len(base.IdempotencyKey()) != 32 {
+		t.Errorf("key %q is not 32 hex digits", base.IdempotencyKey())
+	}
+}
+
+func TestErrorsNeverHoldValues(t *testing.T) {
+	const secretish = "s3cr3t-value"
+	bodies := []string{
+		zegoExample(secretish),
+		strings.Replace(zegoExample(zegoExampleSignature), `"task_id":"t1"`, `"task_id":"`+secretish+` "`, 1),
+		zegoExample(zegoExampleSignature, `"x":"%41%zz`+secretish+`"`),
+	}
+	for _, body := range bodies {
+		_, err := zegoVerifier(t, "secret").Verify([]byte(body))
+		if err == nil || strings.Contains(err.Error(), secretish) {
+			t.Errorf("error %q leaks a value", err)
+		}
+	}
+}
+
+func ExampleVerifier_Verify() {
+	v, _ := verify.New(verify.Options{
+		Secrets: []string{"secret"},
+		MaxAge:  5 * time.Minute,
+		Now:     func() time.Time { return time.Unix(1470820198, 0) },
+	})
+	c, err := v.Verify([]byte(`{"appid":"1","event":"compose","replay_url":"https://example.com/a.mp4","task_id":"t1","code":"0","timestamp":"1470820198","nonce":"123412","signature":"5bd59fd62953a8059fb7eaba95720f66d19e4517"}`))
+	fmt.Println(verify.ReasonOf(err))
+	fmt.Println(string(c.AppendJSON(nil)))
+	// Output:
+	// ok
+	// {"event":"compose","app_id":1,"task_id":"t1","success":true,"code":0,"message":"","replay_url":"https://example.com/a.mp4","file_id":"","timestamp":1470820198,"sent_at":"2016-08-10T09:09:58Z","nonce":"123412","extra":{}}
+}
