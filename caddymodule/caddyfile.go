@@ -1,0 +1,120 @@
+package caddymodule
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("zego_callback", parseCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("zego_callback", httpcaddyfile.Before, "reverse_proxy")
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := new(Handler)
+	err := handler.UnmarshalCaddyfile(h.Dispenser)
+	return handler, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	zego_callback [<secret>] {
+//	    secret   <secret>            # repeatable; any one matching passes
+//	    app_id   <id> [<id>...]      # repeatable; default: any app
+//	    events   <name> [<name>...]  # repeatable; default: compose
+//	    max_age  <duration>          # default: 5m
+//	    max_body <size>              # default: 64KiB (65536 bytes; 64KB is 64000)
+//	}
+//
+// Secrets may be placeholders such as {env.ZEGO_CALLBACK_SECRET}; they are
+// resolved when the config loads.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // consume directive name
+	if d.NextArg() {
+		h.Secrets = append(h.Secrets, d.Val())
+	}
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	seen := make(map[string]bool)
+	for d.NextBlock(0) {
+		option := d.Val()
+		switch option {
+		case "max_age", "max_body":
+			if seen[option] {
+				return d.Errf("duplicate %s option", option)
+			}
+			seen[option] = true
+		}
+		switch option {
+		case "secret":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			h.Secrets = append(h.Secrets, d.Val())
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "app_id":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			for _, arg := range args {
+				id, err := strconv.ParseUint(arg, 10, 32)
+				if err != nil {
+					return d.Errf("app_id %q is not a ZEGO AppID (an unsigned 32-bit integer)", arg)
+				}
+				h.AppIDs = append(h.AppIDs, uint32(id))
+			}
+		case "events":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			h.Events = append(h.Events, args...)
+		case "max_age":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			dur, err := caddy.ParseDuration(d.Val())
+			if err != nil {
+				return d.Errf("bad max_age %q: %v", d.Val(), err)
+			}
+			if dur < time.Second {
+				return d.Errf("max_age must be at least 1s, not %s", d.Val())
+			}
+			h.MaxAge = caddy.Duration(dur)
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "max_body":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			size, err := humanize.ParseBytes(d.Val())
+			if err != nil {
+				return d.Errf("bad max_body %q: %v", d.Val(), err)
+			}
+			if size == 0 || size > maxBodyLimit {
+				return d.Errf("max_body must be between 1 byte and 1MiB, not %s", d.Val())
+			}
+			h.MaxBody = int64(size)
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		default:
+			return d.Errf("unrecognized subdirective %s", option)
+		}
+	}
+	if len(h.Secrets) == 0 {
+		return d.Err("zego_callback needs a secret: zego_callback <secret>, or a secret line in its block")
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package caddymodule
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+func TestUnmarshalCaddyfile(t *testing.T) {
+	cases := []struct {
+		name  string
+		input string
+		want  Handler
+	}{
+		{"inline secret", `zego_callback s3`, Handler{Secrets: []string{"s3"}}},
+		{"placeholder secret", `zego_callback {env.ZEGO_CALLBACK_SECRET}`, Handler{Secrets: []string{"{env.ZEGO_CALLBACK_SECRET}"}}},
+		{"every option", `zego_callback old {
+			secret new
+			app_id 1 2
+			app_id 4294967295
+			events compose
+			events procedure
+			max_age 90s
+			max_body 8KiB
+		}`, Handler{
+			Secrets: []string{"old", "new"},
+			AppIDs:  []uint32{1, 2, 4294967295},
+			Events:  []string{"compose", "procedure"},
+			MaxAge:  caddy.Duration(90 * time.Second),
+			MaxBody: 8192,
+		}},
+		{"KB is decimal", "zego_callback s {\nmax_body 8KB\n}", Handler{Secrets: []string{"s"}, MaxBody: 8000}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got Handler
+			if err := got.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input)); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestUnmarshalCaddyfileErrors(t *testing.T) {
+	cases := []struct {
+		name, input, wantErr string
+	}{
+		{"no secret", `zego_callback`, "needs a secret"},
+		{"no secret in block", "zego_callback {\napp_id 1\n}", "needs a secret"},
+		{"two inline args", `zego_callback a b`, "wrong argument count"},
+		{"secret without value", "zego_callback {\nsecret\n}", "wrong argument count"},
+		{"secret with two values", "zego_callback {\nsecret a b\n}", "wrong argument count"},
+		{"app_id without value", "zego_callback s {\napp_id\n}", "wrong argument count"},
+		{"app_id not numeric", "zego_callback s {\napp_id abc\n}", `app_id "abc" is not a ZEGO AppID`},
+		{"app_id negative", "zego_callback s {\napp_id -1\n}", `app_id "-1" is not a ZEGO AppID`},
+		{"app_id over uint32", "zego_callback s {\napp_id 4294967296\n}", `app_id "4294967296" is not a ZEGO AppID`},
+		{"events without value", "zego_callback s {\nevents\n}", "wrong argument count"},
+		{"max_age without value", "zego_callback s {\nmax_age\n}", "wrong argument count"},
+		{"max_age not a duration", "zego_callback s {\nmax_age soon\n}", "bad max_age"},
+		{"max_age zero", "zego_callback s {\nmax_age 0s\n}", "max_age must be at least 1s"},
+		{"max_age negative", "zego_callback s {\nmax_age -5m\n}", "max_age must be at least 1s"},
+		{"max_age twice", "zego_callback s {\nmax_age 1m\nmax_age 2m\n}", "duplicate max_age option"},
+		{"max_age two values", "zego_callback s {\nmax_age 1m 2m\n}", "wrong argument count"},
+		{"max_body not a size", "zego_callback s {\nmax_body big\n}", "bad max_body"},
+		{"max_body zero", "zego_callback s {\nmax_body 0\n}", "max_body must be between"},
+		{"max_body over 1MiB", "zego_callback s {\nmax_body 2MiB\n}", "max_body must be between"},
+		{"max_body twice", "zego_callback s {\nmax_body 1KiB\nmax_body 2KiB\n}", "duplicate max_body option"},
+		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective secrets"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var h Handler
+			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestProvisionAndValidateErrors covers what only JSON configs or the
+// environment can get wrong. No message may contain a secret.
+func TestProvisionAndValidateErrors(t *testing.T) {
+	t.Setenv("ZEGO_TEST_EMPTY_SECRET", "")
+	cases := []struct {
+		name    string
+		handler Handler
+		wantErr string
+	}{
+		{"no secret", Handler{}, "at least one secret is required"},
+		{"secret from an unset variable", Handler{Secrets: []string{"visible-secret", "{env.ZEGO_TEST_EMPTY_SECRET}"}}, "secret 2 of 2 is empty"},
+		{"negative max_age", Handler{Secrets: []string{"visible-secret"}, MaxAge: caddy.Duration(-time.Minute)}, "MaxAge must be at least one second"},
+		{"max_body over the limit", Handler{Secrets: []string{"visible-secret"}, MaxBody: 2 << 20}, "max_body must be between"},
+		{"bad event name", Handler{Secrets: []string{"visible-secret"}, Events: []string{"com pose"}}, `event "com pose" is not an event name`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+			defer cancel()
+			h := tc.handler
+			err := h.Provision(ctx)
+			if err == nil {
+				err = h.Validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+			}
+			if strings.Contains(err.Error(), "visible-secret") {
+				t.Fatalf("error %q shows a secret", err)
+			}
+		})
+	}
+}
+
+func TestProvisionResolvesPlaceholders(t *testing.T) {
+	t.Setenv("ZEGO_TEST_SECRET", "secret")
+	v := loadVectors(t)
+	h := &Handler{Secrets: []string{"{env.ZEGO_TEST_SECRET}"}, now: func() time.Time { return time.Unix(1470820198, 0) }}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	if err := h.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h.MaxAge != caddy.Duration(DefaultMaxAge) || h.MaxBody != DefaultMaxBody || !reflect.DeepEqual(h.Events, []string{"compose"}) {
+		t.Fatalf("defaults not set: %+v", h)
+	}
+	// ZEGO's worked example only verifies if the placeholder became "secret".
+	sv := v.Signatures[0]
+	body := `{"appid":"1","event":"compose","replay_url":"https://example.com/a.mp4","task_id":"t","code":"0","timestamp":"` + sv.Timestamp + `","nonce":"` + sv.Nonce + `","signature":"` + sv.Signature + `"}`
+	if _, err := h.verifier.Verify([]byte(body)); err != nil {
+		t.Fatalf("placeholder secret not resolved: %v", err)
+	}
+}
+
+// TestAdapt pins what a Caddyfile becomes: the JSON field names, and that
+// zego_callback runs before reverse_proxy whatever order they are written in.
+func TestAdapt(t *testing.T) {
+	caddytest.AssertAdapt(t, `
+:8080 {
+	reverse_proxy 127.0.0.1:9
+	zego_callback {env.ZEGO_CALLBACK_SECRET} {
+		secret next-secret
+		app_id 1 2
+		events compose
+		max_age 90s
+		max_body 8KiB
+	}
+}`, "caddyfile", `{
+	"apps": {
+		"http": {
+			"servers": {
+				"srv0": {
+					"listen": [
+						":8080"
+					],
+					"routes": [
+						{
+							"handle": [
+								{
+									"app_ids": [
+										1,
+										2
+									],
+									"events": [
+										"compose"
+									],
+									"handler": "zego_callback",
+									"max_age": 90000000000,
+									"max_body": 8192,
+									"secrets": [
+										"{env.ZEGO_CALLBACK_SECRET}",
+										"next-secret"
+									]
+								},
+								{
+									"handler": "reverse_proxy",
+									"upstreams": [
+										{
+											"dial": "127.0.0.1:9"
+										}
+									]
+								}
+							]
+						}
+					]
+				}
+			}
+		}
+	}
+}`)
+}

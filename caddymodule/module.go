@@ -1,0 +1,294 @@
+// Package caddymodule plugs the verify package into Caddy as the HTTP
+// handler http.handlers.zego_callback and the Caddyfile directive
+// zego_callback.
+package caddymodule
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Defaults for the optional settings.
+const (
+	DefaultMaxAge  = 5 * time.Minute
+	DefaultMaxBody = 64 << 10
+	// A compose callback is well under 4KiB; larger limits only help floods.
+	maxBodyLimit = 1 << 20
+)
+
+// Handler verifies ZEGOCLOUD server callbacks (the Media File Merge Completed
+// callback, event "compose") and hands the next handler, normally
+// reverse_proxy, a normalized JSON document in place of ZEGO's body.
+//
+// A callback that is forged, stale, from another app, for another event or
+// malformed is answered with an error status (see the README's table) and
+// never reaches the next handler.
+//
+// This handler sets these placeholders:
+//
+//	{http.zego.event}    the callback's event, e.g. compose
+//	{http.zego.app_id}   the ZEGO AppID
+//	{http.zego.task_id}  the merge task's ID
+//	{http.zego.code}     ZEGO's result code (0 is success)
+//	{http.zego.error}    the reason code of a rejection, e.g. bad_signature
+type Handler struct {
+	// Secrets are the callback secrets (ZEGO's callbacksecret). A callback
+	// signed with any of them passes, so a secret can be rotated. Caddy
+	// placeholders such as {env.ZEGO_CALLBACK_SECRET} or
+	// {file./run/secrets/zego} are resolved when the config loads. At least
+	// one is required.
+	Secrets []string `json:"secrets,omitempty"`
+
+	// AppIDs is the allowlist of ZEGO AppIDs. Default: any app.
+	AppIDs []uint32 `json:"app_ids,omitempty"`
+
+	// Events are the accepted event names. Default: ["compose"].
+	Events []string `json:"events,omitempty"`
+
+	// MaxAge bounds how far the callback's timestamp may be from now, in the
+	// past or in the future. Default: 5m.
+	MaxAge caddy.Duration `json:"max_age,omitempty"`
+
+	// MaxBody is the largest body accepted, in bytes, at most 1MiB.
+	// Default: 65536 (64KiB).
+	MaxBody int64 `json:"max_body,omitempty"`
+
+	verifier *verify.Verifier
+	logger   *zap.Logger
+	// now is the clock; nil means time.Now. Tests set it.
+	now func() time.Time
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.zego_callback",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision resolves placeholders in the secrets, sets defaults and builds
+// the verifier.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if h.MaxAge == 0 {
+		h.MaxAge = caddy.Duration(DefaultMaxAge)
+	}
+	if h.MaxBody == 0 {
+		h.MaxBody = DefaultMaxBody
+	}
+	if len(h.Events) == 0 {
+		h.Events = []string{verify.DefaultEvent}
+	}
+	repl := caddy.NewReplacer()
+	secrets := make([]string, len(h.Secrets))
+	for i, secret := range h.Secrets {
+		// The secret's text may appear in no message: say which one.
+		secrets[i] = repl.ReplaceKnown(secret, "")
+		if secrets[i] == "" {
+			return fmt.Errorf("secret %d of %d is empty after resolving placeholders", i+1, len(h.Secrets))
+		}
+	}
+	if len(secrets) == 0 {
+		return errors.New("at least one secret is required")
+	}
+	verifier, err := verify.New(verify.Options{
+		Secrets: secrets,
+		AppIDs:  h.AppIDs,
+		Events:  h.Events,
+		MaxAge:  time.Duration(h.MaxAge),
+		Now:     h.now,
+	})
+	if err != nil {
+		return err
+	}
+	h.verifier = verifier
+	return nil
+}
+
+// Validate checks the settings that Provision does not.
+func (h *Handler) Validate() error {
+	if h.MaxBody < 1 || h.MaxBody > maxBodyLimit {
+		return fmt.Errorf("max_body must be between 1 and %d bytes, not %d", maxBodyLimit, h.MaxBody)
+	}
+	for _, event := range h.Events {
+		if !isEventName(event) {
+			return fmt.Errorf("event %q is not an event name (letters, digits and underscores)", event)
+		}
+	}
+	return nil
+}
+
+func isEventName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ServeHTTP verifies the callback and, when it is genuine, replaces the
+// request body with the normalized document and calls next.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	callback, err := h.verifyRequest(w, r)
+	if err != nil {
+		return h.reject(w, r, repl, &callback, err)
+	}
+	setPlaceholders(repl, &callback)
+	forwardNormalized(r, &callback)
+	if c := h.logger.Check(zapcore.DebugLevel, "callback forwarded"); c != nil {
+		c.Write(callbackFields(r, &callback)...)
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// verifyRequest applies the HTTP-level checks (method, encoding, size), then
+// the verifier's.
+func (h *Handler) verifyRequest(w http.ResponseWriter, r *http.Request) (verify.Callback, error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return verify.Callback{}, verify.ErrMethodNotAllowed
+	}
+	for _, header := range r.Header.Values("Content-Encoding") {
+		for coding := range strings.SplitSeq(header, ",") {
+			if coding = strings.TrimSpace(coding); coding != "" && !strings.EqualFold(coding, "identity") {
+				return verify.Callback{}, verify.ErrUnsupportedEncoding
+			}
+		}
+	}
+	if r.ContentLength > h.MaxBody {
+		return verify.Callback{}, verify.ErrBodyTooLarge
+	}
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		buf.Reset()
+		bodyBuffers.Put(buf)
+	}()
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.MaxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return verify.Callback{}, verify.ErrBodyTooLarge
+		}
+		return verify.Callback{}, fmt.Errorf("%w: reading the body: %v", verify.ErrMalformedBody, err)
+	}
+	// Verify copies what it keeps, so the buffer can be reused.
+	return h.verifier.Verify(buf.Bytes())
+}
+
+// bodyBuffers recycles request body buffers between callbacks.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// reject answers a bad callback with the status for its reason; Caddy writes
+// the response, so handle_errors can shape it.
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, callback *verify.Callback, err error) error {
+	reason := verify.ReasonOf(err)
+	repl.Set("http.zego.error", reason)
+	if c := h.logger.Check(zapcore.InfoLevel, "callback rejected"); c != nil {
+		fields := append(callbackFields(r, callback), zap.String("reason", reason), zap.Error(err))
+		c.Write(fields...)
+	}
+	return caddyhttp.Error(statusFor(err), err)
+}
+
+// statusFor maps a verify error to the HTTP status the README documents.
+func statusFor(err error) int {
+	switch {
+	case errors.Is(err, verify.ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, verify.ErrUnsupportedEncoding):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, verify.ErrBodyTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, verify.ErrMalformedBody),
+		errors.Is(err, verify.ErrMissingField),
+		errors.Is(err, verify.ErrInvalidField),
+		errors.Is(err, verify.ErrDuplicateField):
+		return http.StatusBadRequest
+	case errors.Is(err, verify.ErrAppNotAllowed):
+		return http.StatusForbidden
+	case errors.Is(err, verify.ErrBadSignature), errors.Is(err, verify.ErrStaleTimestamp):
+		return http.StatusUnauthorized
+	case errors.Is(err, verify.ErrEventNotAllowed):
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusInternalServerError
+}
+
+// zegoHeaderPrefix marks the headers this handler owns; a client's are
+// removed so it cannot spoof them.
+const zegoHeaderPrefix = "X-Zego-"
+
+// forwardNormalized replaces the request body with the normalized document
+// and sets the headers the upstream relies on.
+func forwardNormalized(r *http.Request, callback *verify.Callback) {
+	doc := callback.AppendJSON(make([]byte, 0, 512))
+	for name := range r.Header {
+		if len(name) >= len(zegoHeaderPrefix) && strings.EqualFold(name[:len(zegoHeaderPrefix)], zegoHeaderPrefix) {
+			delete(r.Header, name)
+		}
+	}
+	r.Header.Del("Content-Encoding")
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Content-Length", strconv.Itoa(len(doc)))
+	r.Header.Set("X-Zego-Event", callback.Event)
+	r.Header.Set("X-Zego-App-Id", strconv.FormatUint(uint64(callback.AppID), 10))
+	r.Header.Set("X-Zego-Task-Id", callback.TaskID)
+	r.Header.Set("Idempotency-Key", callback.IdempotencyKey())
+	r.ContentLength = int64(len(doc))
+	r.TransferEncoding = nil
+	r.Body = io.NopCloser(bytes.NewReader(doc))
+	// reverse_proxy calls GetBody to resend the body on a retry.
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(doc)), nil }
+}
+
+// setPlaceholders publishes an accepted callback's identity.
+func setPlaceholders(repl *caddy.Replacer, callback *verify.Callback) {
+	repl.Set("http.zego.event", callback.Event)
+	repl.Set("http.zego.app_id", callback.AppID)
+	repl.Set("http.zego.task_id", callback.TaskID)
+	repl.Set("http.zego.code", callback.Code)
+}
+
+// callbackFields are the log fields of a callback. They never include the
+// secret, the signature or the body.
+func callbackFields(r *http.Request, callback *verify.Callback) []zap.Field {
+	return []zap.Field{
+		zap.String("event", callback.Event),
+		zap.Uint32("app_id", callback.AppID),
+		zap.String("task_id", callback.TaskID),
+		zap.Int64("code", callback.Code),
+		zap.String("remote_addr", r.RemoteAddr),
+	}
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+	_ caddyfile.Unmarshaler       = (*Handler)(nil)
+)

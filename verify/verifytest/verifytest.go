@@ -1,0 +1,67 @@
+// Package verifytest holds the public test vectors for ZEGO compose
+// callbacks, shared by every test suite in this module. compose.json is a
+// verbatim copy of the project's shared vectors; .ci/run fails if they drift.
+package verifytest
+
+import (
+	_ "embed"
+	"encoding/json"
+	"time"
+)
+
+//go:embed compose.json
+var composeJSON []byte
+
+// Set is the whole vector file.
+type Set struct {
+	Secret        string            `json:"secret"`
+	Now           int64             `json:"now"`
+	MaxAgeSeconds int64             `json:"max_age_seconds"`
+	AllowedAppIDs []uint32          `json:"allowed_app_ids"`
+	AllowedEvents []string          `json:"allowed_events"`
+	Signatures    []SignatureVector `json:"signature_vectors"`
+	Cases         []Case            `json:"cases"`
+}
+
+// SignatureVector is a known answer for the signature alone.
+type SignatureVector struct {
+	Secret    string `json:"secret"`
+	Timestamp string `json:"timestamp"`
+	Nonce     string `json:"nonce"`
+	Signature string `json:"signature"`
+}
+
+// Case is one HTTP request and what the handler must make of it.
+type Case struct {
+	Name string `json:"name"`
+	// Level is "http" for cases decided before the body is parsed.
+	Level       string `json:"level"`
+	Method      string `json:"method"`
+	ContentType string `json:"content_type"`
+	Body        string `json:"body"`
+	Expect      struct {
+		Reason string `json:"reason"`
+		Status int    `json:"status"`
+		// Normalized is the document the upstream receives, keys in the
+		// contract's order.
+		Normalized json.RawMessage `json:"normalized"`
+	} `json:"expect"`
+}
+
+// HTTPLevel reports whether the case is decided before the body is parsed.
+func (c *Case) HTTPLevel() bool { return c.Level == "http" }
+
+// NowTime is the vectors' clock.
+func (s *Set) NowTime() time.Time { return time.Unix(s.Now, 0) }
+
+// MaxAge is the vectors' timestamp window.
+func (s *Set) MaxAge() time.Duration { return time.Duration(s.MaxAgeSeconds) * time.Second }
+
+// Compose parses the embedded compose vectors.
+func Compose() (*Set, error) {
+	s := new(Set)
+	if err := json.Unmarshal(composeJSON, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
