@@ -46,6 +46,7 @@ type upstream struct {
 	mu       sync.Mutex
 	requests []receivedRequest
 	status   int
+	delay    time.Duration
 }
 
 type receivedRequest struct {
@@ -59,8 +60,9 @@ func newUpstream(t *testing.T) *upstream {
 		body, _ := io.ReadAll(r.Body)
 		u.mu.Lock()
 		u.requests = append(u.requests, receivedRequest{r.Header.Clone(), body})
-		status := u.status
+		status, delay := u.status, u.delay
 		u.mu.Unlock()
+		time.Sleep(delay)
 		w.Header().Set("X-Upstream", "yes")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, "upstream answered %d", status)
@@ -75,6 +77,12 @@ func (u *upstream) received() []receivedRequest {
 	return append([]receivedRequest(nil), u.requests...)
 }
 
+func (u *upstream) setDelay(delay time.Duration) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.delay = delay
+}
+
 func (u *upstream) setStatus(status int) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -83,6 +91,8 @@ func (u *upstream) setStatus(status int) {
 
 // startCaddy loads a Caddyfile whose route verifies callbacks and proxies
 // them to up; handle_errors answers a rejection with its reason code.
+// Dedupe is off: several vectors share a task ID, and each must be
+// forwarded as a first delivery.
 func startCaddy(t *testing.T, secret string, maxAge time.Duration, up *upstream) *caddytest.Tester {
 	t.Helper()
 	t.Setenv("ZEGO_TEST_SECRET", secret)
@@ -99,6 +109,7 @@ http://localhost:%d {
 		zego_callback {env.ZEGO_TEST_SECRET} {
 			app_id 1234567890
 			max_age %ds
+			dedupe off
 		}
 		reverse_proxy %s
 	}

@@ -30,6 +30,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    events   <name> [<name>...]  # repeatable; default: compose
 //	    max_age  <duration>          # default: 5m
 //	    max_body <size>              # default: 64KiB (65536 bytes; 64KB is 64000)
+//	    dedupe       <ttl> | off     # default: 10m
+//	    dedupe_store memory | storage  # default: memory
+//	    dedupe_max   <entries>       # memory store bound; default: 100000
 //	}
 //
 // Secrets may be placeholders such as {env.ZEGO_CALLBACK_SECRET}; they are
@@ -46,7 +49,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		option := d.Val()
 		switch option {
-		case "max_age", "max_body":
+		case "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max":
 			if seen[option] {
 				return d.Errf("duplicate %s option", option)
 			}
@@ -106,6 +109,45 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("max_body must be between 1 byte and 1MiB, not %s", d.Val())
 			}
 			h.MaxBody = int64(size)
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "dedupe":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			if d.Val() == "off" {
+				h.DedupeDisabled = true
+			} else {
+				ttl, err := caddy.ParseDuration(d.Val())
+				if err != nil || ttl < time.Second {
+					return d.Errf("dedupe must be off or a duration of at least 1s, not %q", d.Val())
+				}
+				h.DedupeTTL = caddy.Duration(ttl)
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "dedupe_store":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			if d.Val() != storeMemory && d.Val() != storeStorage {
+				return d.Errf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, d.Val())
+			}
+			h.DedupeStore = d.Val()
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "dedupe_max":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			n, err := strconv.Atoi(d.Val())
+			if err != nil || n < 1 {
+				return d.Errf("dedupe_max must be a positive number of entries, not %q", d.Val())
+			}
+			h.DedupeMax = n
 			if d.NextArg() {
 				return d.ArgErr()
 			}

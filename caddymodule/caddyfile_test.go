@@ -35,6 +35,10 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			MaxAge:  caddy.Duration(90 * time.Second),
 			MaxBody: 8192,
 		}},
+		{"dedupe options", "zego_callback s {\ndedupe 2m\ndedupe_store storage\ndedupe_max 500\n}", Handler{
+			Secrets: []string{"s"}, DedupeTTL: caddy.Duration(2 * time.Minute), DedupeStore: "storage", DedupeMax: 500,
+		}},
+		{"dedupe off", "zego_callback s {\ndedupe off\n}", Handler{Secrets: []string{"s"}, DedupeDisabled: true}},
 		{"KB is decimal", "zego_callback s {\nmax_body 8KB\n}", Handler{Secrets: []string{"s"}, MaxBody: 8000}},
 	}
 	for _, tc := range cases {
@@ -74,6 +78,12 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"max_body zero", "zego_callback s {\nmax_body 0\n}", "max_body must be between"},
 		{"max_body over 1MiB", "zego_callback s {\nmax_body 2MiB\n}", "max_body must be between"},
 		{"max_body twice", "zego_callback s {\nmax_body 1KiB\nmax_body 2KiB\n}", "duplicate max_body option"},
+		{"dedupe without value", "zego_callback s {\ndedupe\n}", "wrong argument count"},
+		{"dedupe not a duration", "zego_callback s {\ndedupe sometimes\n}", "dedupe must be off or a duration"},
+		{"dedupe twice", "zego_callback s {\ndedupe 1m\ndedupe off\n}", "duplicate dedupe option"},
+		{"dedupe_store unknown", "zego_callback s {\ndedupe_store redis\n}", "dedupe_store must be memory or storage"},
+		{"dedupe_max zero", "zego_callback s {\ndedupe_max 0\n}", "dedupe_max must be a positive number"},
+		{"dedupe_max not a number", "zego_callback s {\ndedupe_max many\n}", "dedupe_max must be a positive number"},
 		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective secrets"},
 	}
 	for _, tc := range cases {
@@ -100,6 +110,7 @@ func TestProvisionAndValidateErrors(t *testing.T) {
 		{"secret from an unset variable", Handler{Secrets: []string{"visible-secret", "{env.ZEGO_TEST_EMPTY_SECRET}"}}, "secret 2 of 2 is empty"},
 		{"negative max_age", Handler{Secrets: []string{"visible-secret"}, MaxAge: caddy.Duration(-time.Minute)}, "MaxAge must be at least one second"},
 		{"max_body over the limit", Handler{Secrets: []string{"visible-secret"}, MaxBody: 2 << 20}, "max_body must be between"},
+		{"unknown dedupe store", Handler{Secrets: []string{"visible-secret"}, DedupeStore: "redis"}, `dedupe_store must be memory or storage, not "redis"`},
 		{"bad event name", Handler{Secrets: []string{"visible-secret"}, Events: []string{"com pose"}}, `event "com pose" is not an event name`},
 	}
 	for _, tc := range cases {

@@ -72,8 +72,28 @@ type Handler struct {
 	// Default: 65536 (64KiB).
 	MaxBody int64 `json:"max_body,omitempty"`
 
-	verifier *verify.Verifier
-	logger   *zap.Logger
+	// DedupeTTL is how long a delivered callback is remembered: a later
+	// delivery of the same app, event and task is answered 200 with
+	// X-Zego-Duplicate: 1 and not forwarded. Default: 10m.
+	DedupeTTL caddy.Duration `json:"dedupe,omitempty"`
+
+	// DedupeDisabled turns off duplicate and replay protection: every
+	// verified callback is forwarded. Default: false.
+	DedupeDisabled bool `json:"dedupe_disabled,omitempty"`
+
+	// DedupeStore is where dedupe records live: "memory" (this process;
+	// kept across config reloads) or "storage" (Caddy's configured storage,
+	// shared by every instance using it). Default: "memory".
+	DedupeStore string `json:"dedupe_store,omitempty"`
+
+	// DedupeMax bounds the memory store's records; the oldest is evicted
+	// first. Each callback takes two. Default: 100000.
+	DedupeMax int `json:"dedupe_max,omitempty"`
+
+	verifier      *verify.Verifier
+	logger        *zap.Logger
+	store         dedupeStore
+	memoryPoolKey string
 	// now is the clock; nil means time.Now. Tests set it.
 	now func() time.Time
 }
@@ -116,19 +136,32 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		AppIDs:  h.AppIDs,
 		Events:  h.Events,
 		MaxAge:  time.Duration(h.MaxAge),
-		Now:     h.now,
+		Now:     h.clock(),
 	})
 	if err != nil {
 		return err
 	}
 	h.verifier = verifier
-	return nil
+	return h.provisionDedupe(ctx)
+}
+
+func (h *Handler) clock() func() time.Time {
+	if h.now != nil {
+		return h.now
+	}
+	return time.Now
 }
 
 // Validate checks the settings that Provision does not.
 func (h *Handler) Validate() error {
 	if h.MaxBody < 1 || h.MaxBody > maxBodyLimit {
 		return fmt.Errorf("max_body must be between 1 and %d bytes, not %d", maxBodyLimit, h.MaxBody)
+	}
+	if h.DedupeMax < 0 {
+		return fmt.Errorf("dedupe_max must be positive, not %d", h.DedupeMax)
+	}
+	if h.DedupeTTL < 0 {
+		return fmt.Errorf("dedupe must be a positive duration, not %s", time.Duration(h.DedupeTTL))
 	}
 	for _, event := range h.Events {
 		if !isEventName(event) {
@@ -159,11 +192,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.reject(w, r, repl, &callback, err)
 	}
 	setPlaceholders(repl, &callback)
-	forwardNormalized(r, &callback)
-	if c := h.logger.Check(zapcore.DebugLevel, "callback forwarded"); c != nil {
-		c.Write(callbackFields(r, &callback)...)
+	doc := callback.AppendJSON(make([]byte, 0, 512))
+	if h.store != nil {
+		return h.deliverOnce(w, r, repl, &callback, doc, next)
 	}
+	forwardNormalized(r, &callback, doc)
+	h.logForwarded(r, &callback)
 	return next.ServeHTTP(w, r)
+}
+
+func (h *Handler) logForwarded(r *http.Request, callback *verify.Callback) {
+	if c := h.logger.Check(zapcore.DebugLevel, "callback forwarded"); c != nil {
+		c.Write(callbackFields(r, callback)...)
+	}
 }
 
 // verifyRequest applies the HTTP-level checks (method, encoding, size), then
@@ -230,8 +271,12 @@ func statusFor(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, verify.ErrAppNotAllowed):
 		return http.StatusForbidden
-	case errors.Is(err, verify.ErrBadSignature), errors.Is(err, verify.ErrStaleTimestamp):
+	case errors.Is(err, verify.ErrBadSignature),
+		errors.Is(err, verify.ErrStaleTimestamp),
+		errors.Is(err, verify.ErrReplayedSignature):
 		return http.StatusUnauthorized
+	case errors.Is(err, verify.ErrInFlight):
+		return http.StatusConflict
 	case errors.Is(err, verify.ErrEventNotAllowed):
 		return http.StatusUnprocessableEntity
 	}
@@ -244,8 +289,7 @@ const zegoHeaderPrefix = "X-Zego-"
 
 // forwardNormalized replaces the request body with the normalized document
 // and sets the headers the upstream relies on.
-func forwardNormalized(r *http.Request, callback *verify.Callback) {
-	doc := callback.AppendJSON(make([]byte, 0, 512))
+func forwardNormalized(r *http.Request, callback *verify.Callback, doc []byte) {
 	for name := range r.Header {
 		if len(name) >= len(zegoHeaderPrefix) && strings.EqualFold(name[:len(zegoHeaderPrefix)], zegoHeaderPrefix) {
 			delete(r.Header, name)
@@ -289,6 +333,7 @@ func callbackFields(r *http.Request, callback *verify.Callback) []zap.Field {
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 	_ caddyfile.Unmarshaler       = (*Handler)(nil)
 )

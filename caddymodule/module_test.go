@@ -44,6 +44,7 @@ func provisionVectorHandler(t *testing.T, v *verifytest.Set) *Handler {
 	if err := h.Provision(ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = h.Cleanup() }) // a fresh dedupe store for the next test
 	if err := h.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -106,11 +107,13 @@ func compactJSON(t *testing.T, raw json.RawMessage) []byte {
 	return buf.Bytes()
 }
 
+// TestServeHTTPPublicVectors runs each vector as the first delivery its
+// handler sees: several share a task ID, and dedupe is tested on its own.
 func TestServeHTTPPublicVectors(t *testing.T) {
 	v := loadVectors(t)
-	h := provisionVectorHandler(t, v)
 	for _, tc := range v.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
+			h := provisionVectorHandler(t, v)
 			next := new(recordingNext)
 			status, repl, err := serve(h, vectorRequest(&tc), next)
 			if status != tc.Expect.Status {

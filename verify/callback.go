@@ -59,6 +59,30 @@ func (c *Callback) IdempotencyKey() string {
 	b = append(b, c.Event...)
 	b = append(b, 0)
 	b = append(b, c.TaskID...)
+	return shortHash(b)
+}
+
+// SignatureKey identifies the signed triple (timestamp, nonce, signature):
+// 32 hex digits of SHA-256. The signature's hex case does not matter, so a
+// replay cannot dodge the key by changing it.
+func (c *Callback) SignatureKey() string {
+	var buf [160]byte
+	b := append(buf[:0], c.rawTimestamp...)
+	b = append(b, 0)
+	b = append(b, c.Nonce...)
+	b = append(b, 0)
+	for i := 0; i < len(c.signature); i++ {
+		ch := c.signature[i]
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		b = append(b, ch)
+	}
+	return shortHash(b)
+}
+
+// shortHash is 128 bits of SHA-256 in hex: plenty to tell keys apart.
+func shortHash(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }

@@ -43,6 +43,14 @@ var (
 	ErrStaleTimestamp = &Error{"stale_timestamp"}
 	// ErrEventNotAllowed: the event is not one of the allowed events.
 	ErrEventNotAllowed = &Error{"event_not_allowed"}
+	// ErrReplayedSignature: a timestamp, nonce and signature already seen
+	// with another document. ZEGO signs no body field, so this is how a
+	// captured signature reused on a tampered body shows. Decided by the
+	// caller's replay store, keyed by Callback.SignatureKey.
+	ErrReplayedSignature = &Error{"replayed_signature"}
+	// ErrInFlight: another delivery of the same callback is being forwarded
+	// right now. Decided by the caller's replay store.
+	ErrInFlight = &Error{"in_flight"}
 )
 
 // ReasonOK is the reason code of an accepted callback.

@@ -1,0 +1,249 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
+)
+
+const dedupeSecret = "dedupe-test-secret"
+
+// taskCounter keeps task IDs unique across tests: the memory store
+// deliberately survives the config reloads between them.
+var taskCounter atomic.Int64
+
+func newTaskID() string {
+	return fmt.Sprintf("dedupe-%d-%d", time.Now().UnixNano(), taskCounter.Add(1))
+}
+
+// signedCallback is a compose callback signed now. Sign itself is checked
+// against ZEGO's worked example in the verify package.
+func signedCallback(taskID, nonce, replayURL string) string {
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	return `{"appid":"1234567890","event":"compose","replay_url":"` + replayURL + `","task_id":"` + taskID +
+		`","code":"0","timestamp":"` + ts + `","nonce":"` + nonce + `","signature":"` + verify.Sign(dedupeSecret, ts, nonce) + `"}`
+}
+
+// startDedupeCaddy serves two sites: one on httpPort and, for the shared
+// storage test, a second on httpPort+1 with its own handler instance.
+func startDedupeCaddy(t *testing.T, up *upstream, globalOptions, handlerOptions string) *caddytest.Tester {
+	t.Helper()
+	t.Setenv("ZEGO_TEST_SECRET", dedupeSecret)
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
+	site := func(port int) string {
+		return fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET} {
+			%s
+		}
+		reverse_proxy %s
+	}
+	handle_errors {
+		respond "{http.zego.error}"
+	}
+}`, port, handlerOptions, up.Listener.Addr())
+	}
+	tester.InitServer(fmt.Sprintf(`
+{
+	admin localhost:%d
+	http_port %d
+	default_bind 127.0.0.1
+	persist_config off
+	%s
+}`, adminPort, httpPort, globalOptions)+site(httpPort)+site(httpPort+1), "caddyfile")
+	return tester
+}
+
+type answer struct {
+	status    int
+	body      string
+	duplicate string
+}
+
+func send(t *testing.T, tester *caddytest.Tester, port int, body string) answer {
+	t.Helper()
+	resp, err := tester.Client.Post(fmt.Sprintf("http://localhost:%d/zego/compose", port), "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, string(b), resp.Header.Get("X-Zego-Duplicate")}
+}
+
+func wantAnswer(t *testing.T, got answer, status int, body, duplicate string) {
+	t.Helper()
+	if got.status != status || got.body != body || got.duplicate != duplicate {
+		t.Fatalf("got %d %q (X-Zego-Duplicate %q), want %d %q (%q)", got.status, got.body, got.duplicate, status, body, duplicate)
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	up := newUpstream(t)
+	tester := startDedupeCaddy(t, up, "", "dedupe 10m")
+	const forwarded = "upstream answered 200"
+
+	t.Run("identical resend is a duplicate", func(t *testing.T) {
+		before := len(up.received())
+		body := signedCallback(newTaskID(), "11", "https://example.com/a.mp4")
+		wantAnswer(t, send(t, tester, httpPort, body), 200, forwarded, "")
+		wantAnswer(t, send(t, tester, httpPort, body), 200, "", "1")
+		if n := len(up.received()) - before; n != 1 {
+			t.Fatalf("upstream got %d requests, want 1", n)
+		}
+	})
+
+	t.Run("ZEGO retry with a new nonce after success is a duplicate", func(t *testing.T) {
+		before := len(up.received())
+		task := newTaskID()
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "21", "https://example.com/a.mp4")), 200, forwarded, "")
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "22", "https://example.com/a.mp4")), 200, "", "1")
+		if n := len(up.received()) - before; n != 1 {
+			t.Fatalf("upstream got %d requests, want 1", n)
+		}
+	})
+
+	t.Run("upstream 503 then 200: forwarded twice, then suppressed", func(t *testing.T) {
+		before := len(up.received())
+		task := newTaskID()
+		up.setStatus(http.StatusServiceUnavailable)
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "31", "https://example.com/a.mp4")), 503, "upstream answered 503", "")
+		up.setStatus(http.StatusOK)
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "32", "https://example.com/a.mp4")), 200, forwarded, "")
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "33", "https://example.com/a.mp4")), 200, "", "1")
+		if n := len(up.received()) - before; n != 2 {
+			t.Fatalf("upstream got %d requests, want 2", n)
+		}
+	})
+
+	t.Run("tampered replay is rejected", func(t *testing.T) {
+		before := len(up.received())
+		task := newTaskID()
+		genuine := signedCallback(task, "41", "https://example.com/a.mp4")
+		wantAnswer(t, send(t, tester, httpPort, genuine), 200, forwarded, "")
+		// Same timestamp, nonce and signature; another replay_url, same task.
+		tampered := strings.Replace(genuine, "https://example.com/a.mp4", "https://evil.example/a.mp4", 1)
+		wantAnswer(t, send(t, tester, httpPort, tampered), 401, "replayed_signature", "")
+		// Another task too, and the signature in upper case.
+		sig := genuine[strings.LastIndex(genuine, `"signature":"`)+13 : len(genuine)-2]
+		otherTask := strings.NewReplacer(task, newTaskID(), sig, strings.ToUpper(sig)).Replace(genuine)
+		wantAnswer(t, send(t, tester, httpPort, otherTask), 401, "replayed_signature", "")
+		if n := len(up.received()) - before; n != 1 {
+			t.Fatalf("upstream got %d requests, want 1", n)
+		}
+	})
+
+	t.Run("tampered replay before any success is rejected", func(t *testing.T) {
+		before := len(up.received())
+		up.setStatus(http.StatusServiceUnavailable)
+		genuine := signedCallback(newTaskID(), "51", "https://example.com/a.mp4")
+		wantAnswer(t, send(t, tester, httpPort, genuine), 503, "upstream answered 503", "")
+		up.setStatus(http.StatusOK)
+		tampered := strings.Replace(genuine, "https://example.com/a.mp4", "https://evil.example/a.mp4", 1)
+		wantAnswer(t, send(t, tester, httpPort, tampered), 401, "replayed_signature", "")
+		// The genuine body, resent byte for byte, still goes through.
+		wantAnswer(t, send(t, tester, httpPort, genuine), 200, forwarded, "")
+		if n := len(up.received()) - before; n != 2 {
+			t.Fatalf("upstream got %d requests, want 2", n)
+		}
+	})
+
+	t.Run("50 concurrent identical deliveries reach the upstream once", func(t *testing.T) {
+		before := len(up.received())
+		up.setDelay(300 * time.Millisecond)
+		defer up.setDelay(0)
+		body := signedCallback(newTaskID(), "61", "https://example.com/a.mp4")
+		var wg sync.WaitGroup
+		answers := make([]answer, 50)
+		for i := range answers {
+			wg.Go(func() { answers[i] = send(t, tester, httpPort, body) })
+		}
+		wg.Wait()
+		counts := map[int]int{}
+		for _, a := range answers {
+			counts[a.status]++
+			if a.status != 200 && a.status != 409 {
+				t.Errorf("unexpected answer %d %q", a.status, a.body)
+			}
+			if a.status == 409 && a.body != "in_flight" {
+				t.Errorf("409 with body %q", a.body)
+			}
+		}
+		if n := len(up.received()) - before; n != 1 {
+			t.Fatalf("upstream got %d requests, want 1 (answers %v)", n, counts)
+		}
+		if counts[409] == 0 {
+			t.Errorf("no delivery overlapped the first (answers %v)", counts)
+		}
+	})
+
+	t.Run("a config reload keeps the records", func(t *testing.T) {
+		before := len(up.received())
+		task := newTaskID()
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "71", "https://example.com/a.mp4")), 200, forwarded, "")
+		// A changed config: new handler instances, the same identity.
+		tester = startDedupeCaddy(t, up, "", "dedupe 15m\nmax_age 4m")
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "72", "https://example.com/a.mp4")), 200, "", "1")
+		if n := len(up.received()) - before; n != 1 {
+			t.Fatalf("upstream got %d requests, want 1", n)
+		}
+	})
+
+	t.Run("dedupe off forwards every delivery", func(t *testing.T) {
+		tester := startDedupeCaddy(t, up, "", "dedupe off")
+		before := len(up.received())
+		body := signedCallback(newTaskID(), "81", "https://example.com/a.mp4")
+		wantAnswer(t, send(t, tester, httpPort, body), 200, forwarded, "")
+		wantAnswer(t, send(t, tester, httpPort, body), 200, forwarded, "")
+		if n := len(up.received()) - before; n != 2 {
+			t.Fatalf("upstream got %d requests, want 2", n)
+		}
+	})
+}
+
+// TestDedupeSharedStorage: two handler instances that share nothing but a
+// file_system storage folder, as two Caddy instances on one volume would,
+// deliver a callback once between them.
+func TestDedupeSharedStorage(t *testing.T) {
+	up := newUpstream(t)
+	folder := t.TempDir()
+	tester := startDedupeCaddy(t, up, "storage file_system "+folder, "dedupe_store storage")
+	task := newTaskID()
+	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "91", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
+	wantAnswer(t, send(t, tester, httpPort+1, signedCallback(task, "92", "https://example.com/a.mp4")), 200, "", "1")
+	if n := len(up.received()); n != 1 {
+		t.Fatalf("upstream got %d requests, want 1", n)
+	}
+	if entries, err := os.ReadDir(folder + "/zego_callback/delivered"); err != nil || len(entries) != 1 {
+		t.Fatalf("delivery records in the storage folder: %d (%v)", len(entries), err)
+	}
+}
+
+// TestDedupeStoreFailureForwards: when the storage fails, genuine callbacks
+// are still forwarded — a duplicate beats a loss.
+func TestDedupeStoreFailureForwards(t *testing.T) {
+	up := newUpstream(t)
+	file := t.TempDir() + "/not-a-folder"
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tester := startDedupeCaddy(t, up, "storage file_system "+file+"/storage", "dedupe_store storage")
+	body := signedCallback(newTaskID(), "101", "https://example.com/a.mp4")
+	wantAnswer(t, send(t, tester, httpPort, body), 200, "upstream answered 200", "")
+	wantAnswer(t, send(t, tester, httpPort, body), 200, "upstream answered 200", "")
+	if n := len(up.received()); n != 2 {
+		t.Fatalf("upstream got %d requests, want 2", n)
+	}
+}
