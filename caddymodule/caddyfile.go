@@ -26,6 +26,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 //	zego_callback [<secret>] {
 //	    secret   <secret>            # repeatable; any one matching passes
+//	    app <app_id> {               # repeatable; this app's own secrets
+//	        secret <secret>          # repeatable
+//	    }
 //	    app_id   <id> [<id>...]      # repeatable; default: any app
 //	    events   <name> [<name>...]  # repeatable; default: compose
 //	    max_age  <duration>          # default: 5m
@@ -64,6 +67,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if d.NextArg() {
 				return d.ArgErr()
 			}
+		case "app":
+			app, err := parseAppBlock(d)
+			if err != nil {
+				return err
+			}
+			h.Apps = append(h.Apps, app)
 		case "app_id":
 			args := d.RemainingArgs()
 			if len(args) == 0 {
@@ -155,8 +164,40 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("unrecognized subdirective %s", option)
 		}
 	}
-	if len(h.Secrets) == 0 {
-		return d.Err("zego_callback needs a secret: zego_callback <secret>, or a secret line in its block")
+	if len(h.Secrets) == 0 && len(h.Apps) == 0 {
+		return d.Err("zego_callback needs a secret: zego_callback <secret>, a secret line, or app blocks")
 	}
 	return nil
+}
+
+// parseAppBlock reads `app <app_id> { secret <secret> ... }`.
+func parseAppBlock(d *caddyfile.Dispenser) (AppSecrets, error) {
+	var app AppSecrets
+	if !d.NextArg() {
+		return app, d.ArgErr()
+	}
+	id, err := strconv.ParseUint(d.Val(), 10, 32)
+	if err != nil {
+		return app, d.Errf("app %q is not a ZEGO AppID (an unsigned 32-bit integer)", d.Val())
+	}
+	app.AppID = uint32(id)
+	if d.NextArg() {
+		return app, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if d.Val() != "secret" {
+			return app, d.Errf("unrecognized subdirective %s in app %d", d.Val(), app.AppID)
+		}
+		if !d.NextArg() {
+			return app, d.ArgErr()
+		}
+		app.Secrets = append(app.Secrets, d.Val())
+		if d.NextArg() {
+			return app, d.ArgErr()
+		}
+	}
+	if len(app.Secrets) == 0 {
+		return app, d.Errf("app %d has no secret", app.AppID)
+	}
+	return app, nil
 }

@@ -38,6 +38,9 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{"dedupe options", "zego_callback s {\ndedupe 2m\ndedupe_store storage\ndedupe_max 500\n}", Handler{
 			Secrets: []string{"s"}, DedupeTTL: caddy.Duration(2 * time.Minute), DedupeStore: "storage", DedupeMax: 500,
 		}},
+		{"app blocks", "zego_callback {\napp 1 {\nsecret a\nsecret b\n}\napp 2 {\nsecret c\n}\n}", Handler{
+			Apps: []AppSecrets{{AppID: 1, Secrets: []string{"a", "b"}}, {AppID: 2, Secrets: []string{"c"}}},
+		}},
 		{"dedupe off", "zego_callback s {\ndedupe off\n}", Handler{Secrets: []string{"s"}, DedupeDisabled: true}},
 		{"KB is decimal", "zego_callback s {\nmax_body 8KB\n}", Handler{Secrets: []string{"s"}, MaxBody: 8000}},
 	}
@@ -84,6 +87,12 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"dedupe_store unknown", "zego_callback s {\ndedupe_store redis\n}", "dedupe_store must be memory or storage"},
 		{"dedupe_max zero", "zego_callback s {\ndedupe_max 0\n}", "dedupe_max must be a positive number"},
 		{"dedupe_max not a number", "zego_callback s {\ndedupe_max many\n}", "dedupe_max must be a positive number"},
+		{"app without id", "zego_callback {\napp {\nsecret a\n}\n}", "wrong argument count"},
+		{"app id not numeric", "zego_callback {\napp x {\nsecret a\n}\n}", `app "x" is not a ZEGO AppID`},
+		{"app without secret", "zego_callback {\napp 1 {\n}\n}", "app 1 has no secret"},
+		{"app without block", "zego_callback {\napp 1\n}", "app 1 has no secret"},
+		{"app secret without value", "zego_callback {\napp 1 {\nsecret\n}\n}", "wrong argument count"},
+		{"unknown option in app", "zego_callback {\napp 1 {\nkey a\n}\n}", "unrecognized subdirective key in app 1"},
 		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective secrets"},
 	}
 	for _, tc := range cases {
@@ -110,6 +119,11 @@ func TestProvisionAndValidateErrors(t *testing.T) {
 		{"secret from an unset variable", Handler{Secrets: []string{"visible-secret", "{env.ZEGO_TEST_EMPTY_SECRET}"}}, "secret 2 of 2 is empty"},
 		{"negative max_age", Handler{Secrets: []string{"visible-secret"}, MaxAge: caddy.Duration(-time.Minute)}, "MaxAge must be at least one second"},
 		{"max_body over the limit", Handler{Secrets: []string{"visible-secret"}, MaxBody: 2 << 20}, "max_body must be between"},
+		{"app twice", Handler{Apps: []AppSecrets{{AppID: 1, Secrets: []string{"visible-secret"}}, {AppID: 1, Secrets: []string{"visible-secret"}}}}, "app 1 is configured twice"},
+		{"app without secrets", Handler{Apps: []AppSecrets{{AppID: 1}}}, "app 1 has no secret"},
+		{"app secret from an unset variable", Handler{Apps: []AppSecrets{{AppID: 7, Secrets: []string{"{env.ZEGO_TEST_EMPTY_SECRET}"}}}}, "app 7: secret 1 of 1 is empty"},
+		{"allowed app with no secret", Handler{AppIDs: []uint32{1, 2}, Apps: []AppSecrets{{AppID: 1, Secrets: []string{"visible-secret"}}}}, "app 2 has no secret"},
+		{"app block outside app_id", Handler{Secrets: []string{"visible-secret"}, AppIDs: []uint32{1}, Apps: []AppSecrets{{AppID: 3, Secrets: []string{"visible-secret"}}}}, "app 3 has secrets but is not in AppIDs"},
 		{"unknown dedupe store", Handler{Secrets: []string{"visible-secret"}, DedupeStore: "redis"}, `dedupe_store must be memory or storage, not "redis"`},
 		{"bad event name", Handler{Secrets: []string{"visible-secret"}, Events: []string{"com pose"}}, `event "com pose" is not an event name`},
 	}

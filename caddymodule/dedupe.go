@@ -106,7 +106,7 @@ func (h *Handler) Cleanup() error {
 // deliverOnce forwards a verified callback unless it is a tampered replay,
 // already delivered, or being delivered right now. A store failure never
 // stops a genuine callback: it is forwarded, as a duplicate beats a loss.
-func (h *Handler) deliverOnce(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, callback *verify.Callback, doc []byte, next caddyhttp.Handler) error {
+func (h *Handler) deliverOnce(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, callback *verify.Callback, doc []byte, next caddyhttp.Handler, start time.Time) error {
 	ctx := r.Context()
 	signatureID := decodeID(callback.SignatureKey())
 	deliveryID := decodeID(callback.IdempotencyKey())
@@ -116,17 +116,17 @@ func (h *Handler) deliverOnce(w http.ResponseWriter, r *http.Request, repl *cadd
 	if err != nil {
 		h.storeFailed(r, callback, "recording the signature", err)
 	} else if replayed {
-		return h.reject(w, r, repl, callback, verify.ErrReplayedSignature)
+		return h.reject(r, repl, callback, verify.ErrReplayedSignature, start)
 	}
 	if h.isDelivered(r, callback, deliveryID) {
-		return h.answerDuplicate(w, r, callback)
+		return h.answerDuplicate(w, r, callback, start)
 	}
 	locked, err := h.store.tryLock(ctx, deliveryID)
 	switch {
 	case err != nil:
 		h.storeFailed(r, callback, "marking the delivery in flight", err)
 	case !locked:
-		return h.reject(w, r, repl, callback, verify.ErrInFlight)
+		return h.reject(r, repl, callback, verify.ErrInFlight, start)
 	default:
 		defer func() {
 			// The request may be over: release the mark regardless.
@@ -136,17 +136,15 @@ func (h *Handler) deliverOnce(w http.ResponseWriter, r *http.Request, repl *cadd
 		}()
 		// Another delivery may have finished between the check and the lock.
 		if h.isDelivered(r, callback, deliveryID) {
-			return h.answerDuplicate(w, r, callback)
+			return h.answerDuplicate(w, r, callback, start)
 		}
 	}
 
-	forwardNormalized(r, callback, doc)
-	h.logForwarded(r, callback)
-	recorder := caddyhttp.NewResponseRecorder(w, nil, nil)
-	if err := next.ServeHTTP(recorder, r); err != nil {
+	status, err := h.forward(w, r, callback, doc, next, start)
+	if err != nil {
 		return err
 	}
-	if status := recorder.Status(); status >= 200 && status < 300 {
+	if status >= 200 && status < 300 {
 		if err := h.store.markDelivered(context.WithoutCancel(ctx), deliveryID, time.Duration(h.DedupeTTL)); err != nil {
 			h.storeFailed(r, callback, "recording the delivery", err)
 		}
@@ -165,10 +163,10 @@ func (h *Handler) isDelivered(r *http.Request, callback *verify.Callback, id [16
 
 // answerDuplicate tells ZEGO the callback arrived, without bothering the
 // upstream again.
-func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, callback *verify.Callback) error {
-	if c := h.logger.Check(zapcore.InfoLevel, "duplicate callback answered without forwarding"); c != nil {
-		c.Write(callbackFields(r, callback)...)
-	}
+func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, callback *verify.Callback, start time.Time) error {
+	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
+	h.metrics.requests.WithLabelValues(h.eventLabel(callback.Event), outcomeDuplicate).Inc()
+	h.logCallback("duplicate callback answered without forwarding", r, callback, outcomeDuplicate, start)
 	w.Header().Set("X-Zego-Duplicate", "1")
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -176,7 +174,8 @@ func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, callba
 
 func (h *Handler) storeFailed(r *http.Request, callback *verify.Callback, doing string, err error) {
 	if c := h.logger.Check(zapcore.WarnLevel, "dedupe store failed; forwarding anyway"); c != nil {
-		c.Write(append(callbackFields(r, callback), zap.String("while", doing), zap.Error(err))...)
+		c.Write(zap.String("while", doing), zap.Error(err), zap.Uint32("app_id", callback.AppID),
+			zap.String("task_id", callback.TaskID), zap.String("remote_addr", r.RemoteAddr))
 	}
 }
 

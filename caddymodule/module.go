@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,14 +52,21 @@ const (
 //	{http.zego.code}     ZEGO's result code (0 is success)
 //	{http.zego.error}    the reason code of a rejection, e.g. bad_signature
 type Handler struct {
-	// Secrets are the callback secrets (ZEGO's callbacksecret). A callback
-	// signed with any of them passes, so a secret can be rotated. Caddy
-	// placeholders such as {env.ZEGO_CALLBACK_SECRET} or
-	// {file./run/secrets/zego} are resolved when the config loads. At least
-	// one is required.
+	// Secrets are the callback secrets (ZEGO's callbacksecret) of apps
+	// without an entry in Apps. A callback signed with any of them passes,
+	// so a secret can be rotated. Caddy placeholders such as
+	// {env.ZEGO_CALLBACK_SECRET} or {file./run/secrets/zego} are resolved
+	// when the config loads. Required unless Apps covers every allowed app.
 	Secrets []string `json:"secrets,omitempty"`
 
-	// AppIDs is the allowlist of ZEGO AppIDs. Default: any app.
+	// Apps are per-app secrets for edges serving several ZEGO apps: a
+	// callback whose appid is listed is verified against that app's secrets
+	// only. Listing apps makes them the allowlist unless AppIDs is given.
+	// Default: none.
+	Apps []AppSecrets `json:"apps,omitempty"`
+
+	// AppIDs is the allowlist of ZEGO AppIDs. Default: the apps in Apps, or
+	// any app when Apps is empty.
 	AppIDs []uint32 `json:"app_ids,omitempty"`
 
 	// Events are the accepted event names. Default: ["compose"].
@@ -92,10 +100,20 @@ type Handler struct {
 
 	verifier      *verify.Verifier
 	logger        *zap.Logger
+	metrics       *handlerMetrics
 	store         dedupeStore
 	memoryPoolKey string
 	// now is the clock; nil means time.Now. Tests set it.
 	now func() time.Time
+}
+
+// AppSecrets are the callback secrets of one ZEGO app.
+type AppSecrets struct {
+	// AppID is the ZEGO AppID. Required.
+	AppID uint32 `json:"app_id"`
+	// Secrets verify this app's callbacks; any one matching passes.
+	// Placeholders are resolved as for Handler.Secrets. At least one.
+	Secrets []string `json:"secrets"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -120,29 +138,71 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.Events = []string{verify.DefaultEvent}
 	}
 	repl := caddy.NewReplacer()
-	secrets := make([]string, len(h.Secrets))
-	for i, secret := range h.Secrets {
-		// The secret's text may appear in no message: say which one.
-		secrets[i] = repl.ReplaceKnown(secret, "")
-		if secrets[i] == "" {
-			return fmt.Errorf("secret %d of %d is empty after resolving placeholders", i+1, len(h.Secrets))
+	secrets, err := resolveSecrets(repl, h.Secrets, "secret")
+	if err != nil {
+		return err
+	}
+	appSecrets := make(map[uint32][]string, len(h.Apps))
+	for _, app := range h.Apps {
+		if _, dup := appSecrets[app.AppID]; dup {
+			return fmt.Errorf("app %d is configured twice", app.AppID)
+		}
+		if len(app.Secrets) == 0 {
+			return fmt.Errorf("app %d has no secret", app.AppID)
+		}
+		if appSecrets[app.AppID], err = resolveSecrets(repl, app.Secrets, fmt.Sprintf("app %d: secret", app.AppID)); err != nil {
+			return err
 		}
 	}
-	if len(secrets) == 0 {
+	if len(secrets) == 0 && len(appSecrets) == 0 {
 		return errors.New("at least one secret is required")
 	}
 	verifier, err := verify.New(verify.Options{
-		Secrets: secrets,
-		AppIDs:  h.AppIDs,
-		Events:  h.Events,
-		MaxAge:  time.Duration(h.MaxAge),
-		Now:     h.clock(),
+		Secrets:    secrets,
+		AppSecrets: appSecrets,
+		AppIDs:     h.AppIDs,
+		Events:     h.Events,
+		MaxAge:     time.Duration(h.MaxAge),
+		Now:        h.clock(),
 	})
 	if err != nil {
 		return err
 	}
+	if h.metrics, err = newHandlerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
 	h.verifier = verifier
-	return h.provisionDedupe(ctx)
+	if err := h.provisionDedupe(ctx); err != nil {
+		return err
+	}
+	h.warnAboutRisks()
+	return nil
+}
+
+// resolveSecrets resolves placeholders. The secrets' text may appear in no
+// message, so a failure says which one by position.
+func resolveSecrets(repl *caddy.Replacer, raw []string, what string) ([]string, error) {
+	secrets := make([]string, len(raw))
+	for i, secret := range raw {
+		secrets[i] = repl.ReplaceKnown(secret, "")
+		if secrets[i] == "" {
+			return nil, fmt.Errorf("%s %d of %d is empty after resolving placeholders", what, i+1, len(raw))
+		}
+	}
+	return secrets, nil
+}
+
+// warnAboutRisks logs settings that work but weaken the edge.
+func (h *Handler) warnAboutRisks() {
+	if len(h.verifier.AppIDs()) == 0 {
+		h.logger.Warn("no app_id allowlist: callbacks from any ZEGO app signed with the secret are accepted")
+	}
+	if time.Duration(h.MaxAge) > 15*time.Minute {
+		h.logger.Warn("max_age is long: a captured callback stays replayable that long", zap.Duration("max_age", time.Duration(h.MaxAge)))
+	}
+	if h.DedupeDisabled {
+		h.logger.Warn("dedupe is off: ZEGO's retries reach the upstream, and a captured signature can be replayed on a tampered body within max_age")
+	}
 }
 
 func (h *Handler) clock() func() time.Time {
@@ -186,25 +246,52 @@ func isEventName(s string) bool {
 // ServeHTTP verifies the callback and, when it is genuine, replaces the
 // request body with the normalized document and calls next.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	start := time.Now()
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	callback, err := h.verifyRequest(w, r)
 	if err != nil {
-		return h.reject(w, r, repl, &callback, err)
+		return h.reject(r, repl, &callback, err, start)
 	}
 	setPlaceholders(repl, &callback)
 	doc := callback.AppendJSON(make([]byte, 0, 512))
 	if h.store != nil {
-		return h.deliverOnce(w, r, repl, &callback, doc, next)
+		return h.deliverOnce(w, r, repl, &callback, doc, next, start)
 	}
-	forwardNormalized(r, &callback, doc)
-	h.logForwarded(r, &callback)
-	return next.ServeHTTP(w, r)
+	_, err = h.forward(w, r, &callback, doc, next, start)
+	return err
 }
 
-func (h *Handler) logForwarded(r *http.Request, callback *verify.Callback) {
-	if c := h.logger.Check(zapcore.DebugLevel, "callback forwarded"); c != nil {
-		c.Write(callbackFields(r, callback)...)
+// forward hands the normalized document to next, records the outcome, and
+// returns the status next answered with.
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, callback *verify.Callback, doc []byte, next caddyhttp.Handler, start time.Time) (int, error) {
+	forwardNormalized(r, callback, doc)
+	event := h.eventLabel(callback.Event)
+	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
+	recorder := caddyhttp.NewResponseRecorder(w, nil, nil)
+	err := next.ServeHTTP(recorder, r)
+	status := recorder.Status()
+	h.metrics.requests.WithLabelValues(event, outcomeForwarded).Inc()
+	h.metrics.upstream.WithLabelValues(event, codeClass(status, err)).Inc()
+	if err != nil {
+		h.logCallback("callback forwarded", r, callback, outcomeForwarded, start, zap.Int("upstream_status", status), zap.Error(err))
+	} else {
+		h.logCallback("callback forwarded", r, callback, outcomeForwarded, start, zap.Int("upstream_status", status))
 	}
+	return status, err
+}
+
+// Outcomes besides the rejection reason codes.
+const (
+	outcomeForwarded = "forwarded"
+	outcomeDuplicate = "duplicate"
+)
+
+// eventLabel bounds the metric label to the configured events.
+func (h *Handler) eventLabel(event string) string {
+	if slices.Contains(h.Events, event) {
+		return event
+	}
+	return unknownEvent
 }
 
 // verifyRequest applies the HTTP-level checks (method, encoding, size), then
@@ -244,14 +331,14 @@ func (h *Handler) verifyRequest(w http.ResponseWriter, r *http.Request) (verify.
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // reject answers a bad callback with the status for its reason; Caddy writes
-// the response, so handle_errors can shape it.
-func (h *Handler) reject(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, callback *verify.Callback, err error) error {
+// the response, so handle_errors can shape it. Rejections are expected
+// traffic: they are logged at INFO.
+func (h *Handler) reject(r *http.Request, repl *caddy.Replacer, callback *verify.Callback, err error, start time.Time) error {
 	reason := verify.ReasonOf(err)
 	repl.Set("http.zego.error", reason)
-	if c := h.logger.Check(zapcore.InfoLevel, "callback rejected"); c != nil {
-		fields := append(callbackFields(r, callback), zap.String("reason", reason), zap.Error(err))
-		c.Write(fields...)
-	}
+	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
+	h.metrics.requests.WithLabelValues(h.eventLabel(callback.Event), reason).Inc()
+	h.logCallback("callback rejected", r, callback, reason, start, zap.String("reason", reason), zap.Error(err))
 	return caddyhttp.Error(statusFor(err), err)
 }
 
@@ -317,16 +404,22 @@ func setPlaceholders(repl *caddy.Replacer, callback *verify.Callback) {
 	repl.Set("http.zego.code", callback.Code)
 }
 
-// callbackFields are the log fields of a callback. They never include the
-// secret, the signature or the body.
-func callbackFields(r *http.Request, callback *verify.Callback) []zap.Field {
-	return []zap.Field{
+// logCallback writes the one line each callback gets, at INFO. It never
+// includes the secret, the signature or the body.
+func (h *Handler) logCallback(msg string, r *http.Request, callback *verify.Callback, outcome string, start time.Time, extra ...zap.Field) {
+	c := h.logger.Check(zapcore.InfoLevel, msg)
+	if c == nil {
+		return
+	}
+	c.Write(append([]zap.Field{
+		zap.String("outcome", outcome),
 		zap.String("event", callback.Event),
 		zap.Uint32("app_id", callback.AppID),
 		zap.String("task_id", callback.TaskID),
 		zap.Int64("code", callback.Code),
 		zap.String("remote_addr", r.RemoteAddr),
-	}
+		zap.Duration("duration", time.Since(start)),
+	}, extra...)...)
 }
 
 // Interface guards

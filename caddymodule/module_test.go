@@ -272,6 +272,8 @@ func TestStatusForEverySentinel(t *testing.T) {
 		verify.ErrBadSignature:        401,
 		verify.ErrStaleTimestamp:      401,
 		verify.ErrEventNotAllowed:     422,
+		verify.ErrReplayedSignature:   401,
+		verify.ErrInFlight:            409,
 	}
 	for err, status := range want {
 		if got := statusFor(err); got != status {

@@ -10,6 +10,7 @@ package verify
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -19,10 +20,15 @@ const DefaultEvent = "compose"
 
 // Options configure a Verifier.
 type Options struct {
-	// Secrets are the callback secrets; a signature matching any of them
-	// passes, so a secret can be rotated. At least one is required.
+	// Secrets are the callback secrets of apps without an AppSecrets entry;
+	// a signature matching any of them passes, so a secret can be rotated.
 	Secrets []string
-	// AppIDs is the allowlist of ZEGO AppIDs; empty allows any app.
+	// AppSecrets are per-app secrets: a callback whose appid has an entry
+	// is verified against those secrets only.
+	AppSecrets map[uint32][]string
+	// AppIDs is the allowlist of ZEGO AppIDs. Empty allows any app, unless
+	// AppSecrets is set: then its apps are the allowlist. Every allowed app
+	// needs a secret, its own or one of Secrets.
 	AppIDs []uint32
 	// Events are the accepted event names; empty accepts DefaultEvent.
 	Events []string
@@ -37,6 +43,7 @@ type Options struct {
 // concurrent use.
 type Verifier struct {
 	secrets       []string
+	appSecrets    map[uint32][]string
 	appIDs        []uint32
 	events        []string
 	maxAgeSeconds int64
@@ -45,21 +52,42 @@ type Verifier struct {
 
 // New checks opts and builds a Verifier.
 func New(opts Options) (*Verifier, error) {
-	if len(opts.Secrets) == 0 {
-		return nil, errors.New("verify: at least one secret is required")
+	if opts.MaxAge < time.Second {
+		return nil, errors.New("verify: MaxAge must be at least one second")
 	}
 	if slices.Contains(opts.Secrets, "") {
 		return nil, errors.New("verify: a secret is empty")
 	}
-	if opts.MaxAge < time.Second {
-		return nil, errors.New("verify: MaxAge must be at least one second")
-	}
 	v := &Verifier{
 		secrets:       slices.Clone(opts.Secrets),
+		appSecrets:    make(map[uint32][]string, len(opts.AppSecrets)),
 		appIDs:        slices.Clone(opts.AppIDs),
 		events:        slices.Clone(opts.Events),
 		maxAgeSeconds: int64(opts.MaxAge / time.Second),
 		now:           opts.Now,
+	}
+	for appID, secrets := range opts.AppSecrets {
+		if len(secrets) == 0 || slices.Contains(secrets, "") {
+			return nil, fmt.Errorf("verify: app %d has no secret, or an empty one", appID)
+		}
+		if len(opts.AppIDs) > 0 && !slices.Contains(opts.AppIDs, appID) {
+			return nil, fmt.Errorf("verify: app %d has secrets but is not in AppIDs", appID)
+		}
+		v.appSecrets[appID] = slices.Clone(secrets)
+		if len(opts.AppIDs) == 0 {
+			v.appIDs = append(v.appIDs, appID)
+		}
+	}
+	slices.Sort(v.appIDs) // for the binary search in check
+	if len(v.secrets) == 0 {
+		if len(v.appIDs) == 0 {
+			return nil, errors.New("verify: at least one secret is required")
+		}
+		for _, appID := range v.appIDs {
+			if _, ok := v.appSecrets[appID]; !ok {
+				return nil, fmt.Errorf("verify: app %d has no secret", appID)
+			}
+		}
 	}
 	if len(v.events) == 0 {
 		v.events = []string{DefaultEvent}
@@ -81,11 +109,21 @@ func (v *Verifier) Verify(body []byte) (Callback, error) {
 	return c, v.check(&c)
 }
 
+// AppIDs is the effective allowlist, sorted; empty allows any app.
+func (v *Verifier) AppIDs() []uint32 { return slices.Clone(v.appIDs) }
+
+func (v *Verifier) secretsFor(appID uint32) []string {
+	if secrets, ok := v.appSecrets[appID]; ok {
+		return secrets
+	}
+	return v.secrets
+}
+
 func (v *Verifier) check(c *Callback) error {
-	if len(v.appIDs) > 0 && !slices.Contains(v.appIDs, c.AppID) {
+	if _, allowed := slices.BinarySearch(v.appIDs, c.AppID); len(v.appIDs) > 0 && !allowed {
 		return ErrAppNotAllowed
 	}
-	if !validSignature(c.signature, c.rawTimestamp, c.Nonce, v.secrets) {
+	if !validSignature(c.signature, c.rawTimestamp, c.Nonce, v.secretsFor(c.AppID)) {
 		return ErrBadSignature
 	}
 	if skew := v.now().Unix() - c.Timestamp; skew > v.maxAgeSeconds || -skew > v.maxAgeSeconds {

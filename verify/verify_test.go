@@ -50,6 +50,8 @@ var sentinels = map[string]error{
 	"bad_signature":        verify.ErrBadSignature,
 	"stale_timestamp":      verify.ErrStaleTimestamp,
 	"event_not_allowed":    verify.ErrEventNotAllowed,
+	"replayed_signature":   verify.ErrReplayedSignature,
+	"in_flight":            verify.ErrInFlight,
 }
 
 func TestSentinelReasons(t *testing.T) {
@@ -297,6 +299,41 @@ func TestTimestampWindow(t *testing.T) {
 	}
 }
 
+func TestPerAppSecrets(t *testing.T) {
+	now := func() time.Time { return time.Unix(1470820198, 0) }
+	// ZEGO's worked example is signed with "secret"; the appid is not signed,
+	// so the same signature serves any app.
+	bodyFor := func(appID string) []byte {
+		return []byte(strings.Replace(zegoExample(zegoExampleSignature), `"appid":"1"`, `"appid":"`+appID+`"`, 1))
+	}
+	cases := []struct {
+		name  string
+		opts  verify.Options
+		appID string
+		want  error
+	}{
+		{"app's own secret", verify.Options{AppSecrets: map[uint32][]string{1: {"secret"}}}, "1", nil},
+		{"app blocks imply the allowlist", verify.Options{AppSecrets: map[uint32][]string{1: {"secret"}}}, "2", verify.ErrAppNotAllowed},
+		{"app with a block ignores top-level secrets", verify.Options{Secrets: []string{"secret"}, AppSecrets: map[uint32][]string{1: {"other"}}}, "1", verify.ErrBadSignature},
+		{"app without a block uses top-level secrets", verify.Options{Secrets: []string{"secret"}, AppIDs: []uint32{1, 2}, AppSecrets: map[uint32][]string{1: {"other"}}}, "2", nil},
+		{"rotation inside an app block", verify.Options{AppSecrets: map[uint32][]string{1: {"old", "secret"}}}, "1", nil},
+		{"explicit allowlist wins", verify.Options{Secrets: []string{"secret"}, AppIDs: []uint32{2}}, "1", verify.ErrAppNotAllowed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.MaxAge, tc.opts.Now = 5*time.Minute, now
+			v, err := verify.New(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(bodyFor(tc.appID))
+			if tc.want == nil && err != nil || !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestNewRejectsBadOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -305,6 +342,10 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"no secret", verify.Options{MaxAge: time.Minute}},
 		{"empty secret", verify.Options{Secrets: []string{"a", ""}, MaxAge: time.Minute}},
 		{"no max age", verify.Options{Secrets: []string{"a"}}},
+		{"app without secrets", verify.Options{AppSecrets: map[uint32][]string{1: nil}, MaxAge: time.Minute}},
+		{"app with an empty secret", verify.Options{AppSecrets: map[uint32][]string{1: {""}}, MaxAge: time.Minute}},
+		{"app block outside the allowlist", verify.Options{Secrets: []string{"a"}, AppIDs: []uint32{1}, AppSecrets: map[uint32][]string{3: {"b"}}, MaxAge: time.Minute}},
+		{"allowed app with no secret at all", verify.Options{AppIDs: []uint32{1, 2}, AppSecrets: map[uint32][]string{1: {"b"}}, MaxAge: time.Minute}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := verify.New(tc.opts); err == nil {

@@ -1,0 +1,76 @@
+package caddymodule
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// handlerMetrics are the handler's Prometheus collectors, registered on
+// Caddy's registry so they appear wherever Caddy serves its metrics.
+type handlerMetrics struct {
+	requests       *prometheus.CounterVec
+	upstream       *prometheus.CounterVec
+	verifyDuration prometheus.Histogram
+}
+
+// unknownEvent labels callbacks whose event is not configured, so that no
+// attacker-chosen value becomes a label.
+const unknownEvent = "unknown"
+
+func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) {
+	const namespace, subsystem = "caddy", "zego_callback"
+	m := &handlerMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "requests_total",
+			Help: "Callbacks received, by event and outcome: forwarded, duplicate, or the rejection's reason code.",
+		}, []string{"event", "outcome"}),
+		upstream: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "upstream_responses_total",
+			Help: "Answers to forwarded callbacks, by event and status class (2xx, 3xx, 4xx, 5xx, error).",
+		}, []string{"event", "code_class"}),
+		verifyDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "verify_duration_seconds",
+			Help:    "Time the handler spends on a callback, excluding the upstream.",
+			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10), // 1µs to 0.26s
+		}),
+	}
+	var err error
+	if m.requests, err = register(registry, m.requests); err != nil {
+		return nil, err
+	}
+	if m.upstream, err = register(registry, m.upstream); err != nil {
+		return nil, err
+	}
+	if m.verifyDuration, err = register(registry, m.verifyDuration); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// register adds c to the registry, or returns the collector already there:
+// several handlers in one config share one registry.
+func register[C prometheus.Collector](registry prometheus.Registerer, c C) (C, error) {
+	err := registry.Register(c)
+	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	return c, err
+}
+
+// codeClass names an upstream answer for the upstream_responses_total label.
+func codeClass(status int, err error) string {
+	switch {
+	case err != nil || status == 0:
+		return "error"
+	case status < 300:
+		return "2xx"
+	case status < 400:
+		return "3xx"
+	case status < 500:
+		return "4xx"
+	}
+	return "5xx"
+}
