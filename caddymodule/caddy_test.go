@@ -47,6 +47,8 @@ type upstream struct {
 	requests []receivedRequest
 	status   int
 	delay    time.Duration
+	// failFirst answers this many requests 503 before using status.
+	failFirst int
 }
 
 type receivedRequest struct {
@@ -61,6 +63,10 @@ func newUpstream(t *testing.T) *upstream {
 		u.mu.Lock()
 		u.requests = append(u.requests, receivedRequest{r.Header.Clone(), body})
 		status, delay := u.status, u.delay
+		if u.failFirst > 0 {
+			u.failFirst--
+			status = http.StatusServiceUnavailable
+		}
 		u.mu.Unlock()
 		time.Sleep(delay)
 		w.Header().Set("X-Upstream", "yes")
