@@ -46,7 +46,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		h.Secrets = append(h.Secrets, d.Val())
 	}
 	if d.NextArg() {
-		return d.ArgErr()
+		return d.Err("zego_callback takes at most one argument, the secret; quote a secret that contains spaces")
 	}
 	seen := make(map[string]bool)
 	for d.NextBlock(0) {
@@ -60,13 +60,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 		switch option {
 		case "secret":
-			if !d.NextArg() {
-				return d.ArgErr()
+			secret, err := secretArg(d)
+			if err != nil {
+				return err
 			}
-			h.Secrets = append(h.Secrets, d.Val())
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			h.Secrets = append(h.Secrets, secret)
 		case "app":
 			app, err := parseAppBlock(d)
 			if err != nil {
@@ -188,16 +186,27 @@ func parseAppBlock(d *caddyfile.Dispenser) (AppSecrets, error) {
 		if d.Val() != "secret" {
 			return app, d.Errf("unrecognized subdirective %s in app %d", d.Val(), app.AppID)
 		}
-		if !d.NextArg() {
-			return app, d.ArgErr()
+		secret, err := secretArg(d)
+		if err != nil {
+			return app, err
 		}
-		app.Secrets = append(app.Secrets, d.Val())
-		if d.NextArg() {
-			return app, d.ArgErr()
-		}
+		app.Secrets = append(app.Secrets, secret)
 	}
 	if len(app.Secrets) == 0 {
 		return app, d.Errf("app %d has no secret", app.AppID)
 	}
 	return app, nil
+}
+
+// secretArg reads the one argument of a secret line. Its errors never quote
+// a token, as d.ArgErr would: the token may be a secret.
+func secretArg(d *caddyfile.Dispenser) (string, error) {
+	if !d.NextArg() {
+		return "", d.Err("secret needs one argument")
+	}
+	secret := d.Val()
+	if d.NextArg() {
+		return "", d.Err("secret takes exactly one argument; quote a secret that contains spaces")
+	}
+	return secret, nil
 }

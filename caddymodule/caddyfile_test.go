@@ -63,9 +63,9 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 	}{
 		{"no secret", `zego_callback`, "needs a secret"},
 		{"no secret in block", "zego_callback {\napp_id 1\n}", "needs a secret"},
-		{"two inline args", `zego_callback a b`, "wrong argument count"},
-		{"secret without value", "zego_callback {\nsecret\n}", "wrong argument count"},
-		{"secret with two values", "zego_callback {\nsecret a b\n}", "wrong argument count"},
+		{"two inline args", `zego_callback OLD-SECRET NEW-SECRET`, "takes at most one argument, the secret"},
+		{"secret without value", "zego_callback {\nsecret\n}", "secret needs one argument"},
+		{"secret with two values", "zego_callback {\nsecret OLD-SECRET NEW-SECRET\n}", "secret takes exactly one argument"},
 		{"app_id without value", "zego_callback s {\napp_id\n}", "wrong argument count"},
 		{"app_id not numeric", "zego_callback s {\napp_id abc\n}", `app_id "abc" is not a ZEGO AppID`},
 		{"app_id negative", "zego_callback s {\napp_id -1\n}", `app_id "-1" is not a ZEGO AppID`},
@@ -91,7 +91,8 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"app id not numeric", "zego_callback {\napp x {\nsecret a\n}\n}", `app "x" is not a ZEGO AppID`},
 		{"app without secret", "zego_callback {\napp 1 {\n}\n}", "app 1 has no secret"},
 		{"app without block", "zego_callback {\napp 1\n}", "app 1 has no secret"},
-		{"app secret without value", "zego_callback {\napp 1 {\nsecret\n}\n}", "wrong argument count"},
+		{"app secret without value", "zego_callback {\napp 1 {\nsecret\n}\n}", "secret needs one argument"},
+		{"app secret with two values", "zego_callback {\napp 1 {\nsecret OLD-SECRET NEW-SECRET\n}\n}", "secret takes exactly one argument"},
 		{"unknown option in app", "zego_callback {\napp 1 {\nkey a\n}\n}", "unrecognized subdirective key in app 1"},
 		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective secrets"},
 	}
@@ -101,6 +102,9 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+			}
+			if strings.Contains(err.Error(), "SECRET") {
+				t.Fatalf("error %q shows a secret", err)
 			}
 		})
 	}
@@ -124,6 +128,8 @@ func TestProvisionAndValidateErrors(t *testing.T) {
 		{"app secret from an unset variable", Handler{Apps: []AppSecrets{{AppID: 7, Secrets: []string{"{env.ZEGO_TEST_EMPTY_SECRET}"}}}}, "app 7: secret 1 of 1 is empty"},
 		{"allowed app with no secret", Handler{AppIDs: []uint32{1, 2}, Apps: []AppSecrets{{AppID: 1, Secrets: []string{"visible-secret"}}}}, "app 2 has no secret"},
 		{"app block outside app_id", Handler{Secrets: []string{"visible-secret"}, AppIDs: []uint32{1}, Apps: []AppSecrets{{AppID: 3, Secrets: []string{"visible-secret"}}}}, "app 3 has secrets but is not in AppIDs"},
+		{"dedupe TTL under a second", Handler{Secrets: []string{"visible-secret"}, DedupeTTL: caddy.Duration(-time.Second), DedupeStore: "storage"}, "dedupe must be at least 1s"},
+		{"negative dedupe_max", Handler{Secrets: []string{"visible-secret"}, DedupeMax: -1}, "dedupe_max must be positive"},
 		{"unknown dedupe store", Handler{Secrets: []string{"visible-secret"}, DedupeStore: "redis"}, `dedupe_store must be memory or storage, not "redis"`},
 		{"bad event name", Handler{Secrets: []string{"visible-secret"}, Events: []string{"com pose"}}, `event "com pose" is not an event name`},
 	}

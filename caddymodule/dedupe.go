@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +61,13 @@ func (h *Handler) provisionDedupe(ctx caddy.Context) error {
 	if h.DedupeMax == 0 {
 		h.DedupeMax = DefaultDedupeMax
 	}
+	// Checked here, not in Validate: the stores below need sane values.
+	if time.Duration(h.DedupeTTL) < time.Second {
+		return fmt.Errorf("dedupe must be at least 1s, not %s", time.Duration(h.DedupeTTL))
+	}
+	if h.DedupeMax < 0 {
+		return fmt.Errorf("dedupe_max must be positive, not %d", h.DedupeMax)
+	}
 	switch h.DedupeStore {
 	case storeMemory:
 		h.memoryPoolKey = h.dedupeIdentity()
@@ -83,15 +89,12 @@ func (h *Handler) provisionDedupe(ctx caddy.Context) error {
 	return nil
 }
 
-// dedupeIdentity names the memory store across reloads: handlers that
-// accept the same apps and events with the same bound share one. Secrets
-// are left out so that rotating one keeps the records.
+// dedupeIdentity names the memory store across reloads. Records are keyed
+// by app, event and task, or by signature, so every handler in the process
+// can share one store: editing secrets, app_id or events in a reload keeps
+// the records. Only a new dedupe_max starts a new store.
 func (h *Handler) dedupeIdentity() string {
-	ids := slices.Clone(h.AppIDs)
-	slices.Sort(ids)
-	events := slices.Clone(h.Events)
-	slices.Sort(events)
-	return fmt.Sprintf("zego_callback/memory apps=%v events=%v max=%d", ids, events, h.DedupeMax)
+	return fmt.Sprintf("zego_callback/memory max=%d", h.DedupeMax)
 }
 
 // Cleanup releases the memory store when no config uses it any more.
@@ -220,7 +223,6 @@ func (s *storageStore) load(ctx context.Context, key string) (digest string, fou
 		return "", false, fmt.Errorf("record %s is corrupt", key)
 	}
 	if expires <= s.now().UnixNano() {
-		_ = s.storage.Delete(ctx, key) // best effort: a stale record is ignored anyway
 		return "", false, nil
 	}
 	return digest, true, nil
@@ -248,7 +250,9 @@ func (s *storageStore) sweep(ctx context.Context) {
 			continue // nothing stored yet, or the storage is down: try next time
 		}
 		for _, key := range keys {
-			_, _, _ = s.load(ctx, key) // load deletes what has expired
+			if _, live, err := s.load(ctx, key); err == nil && !live {
+				_ = s.storage.Delete(ctx, key) // best effort: next sweep retries
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -142,6 +143,49 @@ func TestDedupe(t *testing.T) {
 		wantAnswer(t, send(t, tester, httpPort, otherTask), 401, "replayed_signature", "")
 		if n := len(up.received()) - before; n != 1 {
 			t.Fatalf("upstream got %d requests, want 1", n)
+		}
+	})
+
+	t.Run("tampered replay with digits moved from nonce to timestamp is rejected", func(t *testing.T) {
+		// ZEGO hashes the sorted strings joined with no separator, so
+		// timestamp T + nonce "987654321" signs the same string as the
+		// 13-digit (millisecond) timestamp T+"987" with nonce "654321".
+		before := len(up.received())
+		genuine := signedCallback(newTaskID(), "987654321", "https://example.com/a.mp4")
+		wantAnswer(t, send(t, tester, httpPort, genuine), 200, forwarded, "")
+		var fields map[string]string
+		if err := json.Unmarshal([]byte(genuine), &fields); err != nil {
+			t.Fatal(err)
+		}
+		shuffled := strings.NewReplacer(
+			`"timestamp":"`+fields["timestamp"]+`"`, `"timestamp":"`+fields["timestamp"]+`987"`,
+			`"nonce":"987654321"`, `"nonce":"654321"`,
+			fields["task_id"], newTaskID(),
+		).Replace(genuine)
+		wantAnswer(t, send(t, tester, httpPort, shuffled), 401, "replayed_signature", "")
+		if n := len(up.received()) - before; n != 1 {
+			t.Fatalf("upstream got %d requests, want 1", n)
+		}
+	})
+
+	t.Run("a client cannot strip the upstream's headers through Connection", func(t *testing.T) {
+		before := len(up.received())
+		req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort),
+			strings.NewReader(signedCallback(newTaskID(), "12", "https://example.com/a.mp4")))
+		req.Header.Set("Connection", "Idempotency-Key, X-Zego-Task-Id, X-Zego-App-Id, X-Zego-Event, Content-Type")
+		resp, err := tester.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := up.received()
+		if resp.StatusCode != 200 || len(got) != before+1 {
+			t.Fatalf("status %d, %d forwarded", resp.StatusCode, len(got)-before)
+		}
+		for _, name := range []string{"Idempotency-Key", "X-Zego-Task-Id", "X-Zego-App-Id", "X-Zego-Event", "Content-Type"} {
+			if got[len(got)-1].header.Get(name) == "" {
+				t.Errorf("upstream got no %s", name)
+			}
 		}
 	})
 

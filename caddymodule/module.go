@@ -217,12 +217,6 @@ func (h *Handler) Validate() error {
 	if h.MaxBody < 1 || h.MaxBody > maxBodyLimit {
 		return fmt.Errorf("max_body must be between 1 and %d bytes, not %d", maxBodyLimit, h.MaxBody)
 	}
-	if h.DedupeMax < 0 {
-		return fmt.Errorf("dedupe_max must be positive, not %d", h.DedupeMax)
-	}
-	if h.DedupeTTL < 0 {
-		return fmt.Errorf("dedupe must be a positive duration, not %s", time.Duration(h.DedupeTTL))
-	}
 	for _, event := range h.Events {
 		if !isEventName(event) {
 			return fmt.Errorf("event %q is not an event name (letters, digits and underscores)", event)
@@ -383,6 +377,10 @@ func forwardNormalized(r *http.Request, callback *verify.Callback, doc []byte) {
 		}
 	}
 	r.Header.Del("Content-Encoding")
+	// reverse_proxy drops every header a client names in Connection: a
+	// client must not strip the ones set below.
+	r.Header.Del("Connection")
+	r.Header.Del("Upgrade")
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Content-Length", strconv.Itoa(len(doc)))
 	r.Header.Set("X-Zego-Event", callback.Event)

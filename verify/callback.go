@@ -62,15 +62,14 @@ func (c *Callback) IdempotencyKey() string {
 	return shortHash(b)
 }
 
-// SignatureKey identifies the signed triple (timestamp, nonce, signature):
-// 32 hex digits of SHA-256. The signature's hex case does not matter, so a
-// replay cannot dodge the key by changing it.
+// SignatureKey identifies the signed string: 32 hex digits of SHA-256 over
+// the signature in lower case. It is keyed on the signature alone because
+// ZEGO joins the sorted secret, timestamp and nonce with no separator: the
+// same signature can be presented with digits moved between the timestamp
+// and the nonce, and must still count as the same signature.
 func (c *Callback) SignatureKey() string {
-	var buf [160]byte
-	b := append(buf[:0], c.rawTimestamp...)
-	b = append(b, 0)
-	b = append(b, c.Nonce...)
-	b = append(b, 0)
+	var buf [64]byte
+	b := buf[:0]
 	for i := 0; i < len(c.signature); i++ {
 		ch := c.signature[i]
 		if 'A' <= ch && ch <= 'Z' {

@@ -118,6 +118,9 @@ func (f *rawFields) add(key string, v value) error {
 			}
 		}
 	}
+	if v.kind == kindAbsent {
+		v.text = "null" // an unknown null is kept as it came
+	}
 	f.extra = append(f.extra, extraField{name: key, text: v.text, isText: v.kind == kindString})
 	return nil
 }
@@ -208,14 +211,10 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 				return d.syntaxError()
 			}
 			if v.kind == kindString && urlDecodeValues && hasURLEscape(v.text) {
-				decoded, err := url.QueryUnescape(v.text)
-				if err != nil {
-					return invalid(fieldLabel(key), "invalid URL encoding")
-				}
-				if !utf8.ValidString(decoded) {
+				v.text = unescapeValue(v.text)
+				if !utf8.ValidString(v.text) {
 					return malformed("invalid UTF-8 after URL decoding")
 				}
-				v.text = decoded
 			}
 			if err := f.add(key, v); err != nil {
 				return err
@@ -236,14 +235,6 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 	return nil
 }
 
-// fieldLabel names a field in an error message.
-func fieldLabel(key string) string {
-	if fieldIndex(key) >= 0 {
-		return key
-	}
-	return quoteKey(key)
-}
-
 // hasURLEscape reports whether s holds at least one valid %XX escape.
 func hasURLEscape(s string) bool {
 	for i := strings.IndexByte(s, '%'); i >= 0 && i+2 < len(s); {
@@ -257,6 +248,35 @@ func hasURLEscape(s string) bool {
 		i += 1 + next
 	}
 	return false
+}
+
+// unescapeValue URL-decodes a JSON string value once with form rules ('+'
+// is a space). Unlike url.QueryUnescape it keeps a '%' that starts no valid
+// escape, as in "100% done": such text is ZEGO's, not an error.
+func unescapeValue(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		case c == '+':
+			out = append(out, ' ')
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 func isHex(c byte) bool {
@@ -456,36 +476,46 @@ func (d *jsonDecoder) scanString(decode bool) (string, bool) {
 	if !d.consume('"') {
 		return "", false
 	}
-	start := d.pos
+	s, start := d.s, d.pos
 	escaped := false
-	for d.pos < len(d.s) {
-		c := d.s[d.pos]
+	for i := start; i < len(s); {
+		c := s[i]
+		if !stringSpecial[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
-			raw := d.s[start:d.pos]
-			d.pos++
+			d.pos = i + 1
 			if !escaped || !decode {
-				return raw, true
+				return s[start:i], true
 			}
-			return unescapeJSON(raw)
+			return unescapeJSON(s[start:i])
 		case c == '\\':
-			if !validEscape(d.s[d.pos+1:]) {
+			if !validEscape(s[i+1:]) {
 				return "", false
 			}
 			escaped = true
-			if d.s[d.pos+1] == 'u' {
-				d.pos += 6
+			if s[i+1] == 'u' {
+				i += 6
 			} else {
-				d.pos += 2
+				i += 2
 			}
-		case c < 0x20:
+		default: // a control character
 			return "", false
-		default:
-			d.pos++
 		}
 	}
 	return "", false
 }
+
+// stringSpecial marks the bytes that end the fast path inside a JSON string.
+var stringSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 // validEscape reports whether s, the text after a backslash, starts with a
 // valid JSON escape.

@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/hex"
-	"slices"
 )
 
 // Sign returns ZEGO's callback signature: the lower-case hex SHA-1 of the
@@ -15,14 +14,28 @@ func Sign(secret, timestamp, nonce string) string {
 }
 
 func signatureSum(secret, timestamp, nonce string) [sha1.Size]byte {
-	parts := [3]string{secret, timestamp, nonce}
-	slices.Sort(parts[:])
+	a, b, c := sortThree(secret, timestamp, nonce)
 	// Typical inputs fit the stack buffer; longer ones still work.
 	var buf [160]byte
-	b := append(buf[:0], parts[0]...)
-	b = append(b, parts[1]...)
-	b = append(b, parts[2]...)
-	return sha1.Sum(b)
+	joined := append(buf[:0], a...)
+	joined = append(joined, b...)
+	joined = append(joined, c...)
+	return sha1.Sum(joined)
+}
+
+// sortThree orders three strings byte-wise, as PHP's SORT_STRING and Java's
+// Arrays.sort do in ZEGO's samples.
+func sortThree(a, b, c string) (string, string, string) {
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b, c = c, b
+	}
+	if a > b {
+		a, b = b, a
+	}
+	return a, b, c
 }
 
 // validSignature reports whether signature, hex in either case, is the

@@ -1,0 +1,72 @@
+package verify_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
+	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
+)
+
+func benchmarkCase(b *testing.B, name string) {
+	v := loadVectors(b)
+	verifier := vectorVerifier(b, v)
+	var tc *verifytest.Case
+	for i := range v.Cases {
+		if v.Cases[i].Name == name {
+			tc = &v.Cases[i]
+		}
+	}
+	if tc == nil {
+		b.Fatalf("no vector %s", name)
+	}
+	body := []byte(tc.Body)
+	out := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		c, err := verifier.Verify(body)
+		if verify.ReasonOf(err) != tc.Expect.Reason {
+			b.Fatalf("%s: %v", name, err)
+		}
+		if err == nil {
+			out = c.AppendJSON(out[:0])
+		}
+	}
+}
+
+// BenchmarkVerifyCompose is the whole path for a JSON callback: parse,
+// decode, check, verify, and write the normalized document.
+func BenchmarkVerifyCompose(b *testing.B) { benchmarkCase(b, "tencent_success_json") }
+
+func BenchmarkVerifyForm(b *testing.B) { benchmarkCase(b, "form_urlencoded") }
+
+func BenchmarkVerifyEncodedJSON(b *testing.B) { benchmarkCase(b, "whole_body_url_encoded_json") }
+
+// BenchmarkRejectForged is the rejection path for a forged signature.
+func BenchmarkRejectForged(b *testing.B) { benchmarkCase(b, "forged_signature") }
+
+// BenchmarkBaselineStdlib is the straightforward approach, for comparison in
+// the same run: encoding/json into a map, the same signature check, and
+// json.Marshal of the output. It is not a product path.
+func BenchmarkBaselineStdlib(b *testing.B) {
+	v := loadVectors(b)
+	body := []byte(v.Cases[0].Body)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		var fields map[string]any
+		if err := json.Unmarshal(body, &fields); err != nil {
+			b.Fatal(err)
+		}
+		ts, _ := fields["timestamp"].(string)
+		nonce, _ := fields["nonce"].(string)
+		if verify.Sign(v.Secret, ts, nonce) != fields["signature"] {
+			b.Fatal("signature mismatch")
+		}
+		delete(fields, "signature")
+		if _, err := json.Marshal(fields); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package verify
+
+import (
+	"encoding/json"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
+)
+
+func addVectorSeeds(f *testing.F) {
+	v, err := verifytest.Compose()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, tc := range v.Cases {
+		f.Add([]byte(tc.Body))
+	}
+	f.Add([]byte(`{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`))
+	f.Add([]byte(`{"appid":"1\u0000","message":"\ud83d\ude00\u2028"}`))
+	f.Add([]byte(`{"appid":"1","event":"compose","replay_url":"https://a.example/b","task_id":"t","code":"0","timestamp":"1","nonce":"1","signature":"s","x":null,"y":"100% %41"}`))
+}
+
+// parseReasons are the only reasons Parse may give.
+var parseReasons = map[string]bool{
+	"malformed_body": true, "missing_field": true, "invalid_field": true, "duplicate_field": true,
+}
+
+// normalizedDoc mirrors the normalized document for checking it with
+// encoding/json, independently of AppendJSON.
+type normalizedDoc struct {
+	Event     string         `json:"event"`
+	AppID     uint32         `json:"app_id"`
+	TaskID    string         `json:"task_id"`
+	Success   bool           `json:"success"`
+	Code      int64          `json:"code"`
+	Message   string         `json:"message"`
+	ReplayURL string         `json:"replay_url"`
+	FileID    string         `json:"file_id"`
+	Timestamp int64          `json:"timestamp"`
+	SentAt    string         `json:"sent_at"`
+	Nonce     string         `json:"nonce"`
+	Extra     map[string]any `json:"extra"`
+}
+
+// FuzzParse: any bytes either fail with a documented reason, or give a
+// document that is valid JSON, carries the callback's values, and obeys
+// the field rules.
+func FuzzParse(f *testing.F) {
+	addVectorSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		c, err := Parse(body)
+		if err != nil {
+			if !parseReasons[ReasonOf(err)] {
+				t.Fatalf("undocumented error %v", err)
+			}
+			return
+		}
+		out := c.AppendJSON(nil)
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON: %q", out)
+		}
+		var doc normalizedDoc
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Event != c.Event || doc.AppID != c.AppID || doc.TaskID != c.TaskID || doc.Code != c.Code ||
+			doc.Message != c.Message || doc.ReplayURL != c.ReplayURL || doc.FileID != c.FileID ||
+			doc.Timestamp != c.Timestamp || doc.Nonce != c.Nonce || doc.Success != (c.Code == 0) {
+			t.Fatalf("document %s does not carry the callback %+v", out, c)
+		}
+		if doc.Extra == nil || len(doc.Extra) != len(c.extra) {
+			t.Fatalf("extra has %d keys, want %d: %s", len(doc.Extra), len(c.extra), out)
+		}
+		switch {
+		case !isToken(c.Event, maxEventBytes, false), !isToken(c.Nonce, maxNonceBytes, true),
+			!isVisibleASCII(c.TaskID, maxTaskIDBytes), c.FileID != "" && !isVisibleASCII(c.FileID, maxFileIDBytes),
+			c.Code == 0 && c.ReplayURL == "", c.ReplayURL != "" && !isHTTPURL(c.ReplayURL),
+			!utf8.ValidString(c.Message):
+			t.Fatalf("a field rule does not hold: %+v", c)
+		}
+		if doc.SentAt != c.SentAt().Format("2006-01-02T15:04:05Z07:00") {
+			t.Fatalf("sent_at %s", doc.SentAt)
+		}
+	})
+}
+
+// FuzzSignRoundTrip: a signature verifies for what it signs, and flipping
+// one character of the signature, timestamp or nonce makes it fail, unless
+// the flip leaves the sorted concatenation (what is hashed) unchanged.
+func FuzzSignRoundTrip(f *testing.F) {
+	f.Add("secret", "1470820198", "123412", uint(0))
+	f.Add("a1b2c3d4e5f60718293a4b5c6d7e8f90", "1755569993", "98765", uint(7))
+	f.Fuzz(func(t *testing.T, secret, timestamp, nonce string, at uint) {
+		signature := Sign(secret, timestamp, nonce)
+		if !validSignature(signature, timestamp, nonce, []string{secret}) {
+			t.Fatal("a fresh signature does not verify")
+		}
+		if !validSignature(strings.ToUpper(signature), timestamp, nonce, []string{secret}) {
+			t.Fatal("upper-case hex does not verify")
+		}
+		i := int(at % uint(len(signature)))
+		flipped := []byte(signature)
+		flipped[i] = "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", flipped[i])+1)%16]
+		if validSignature(string(flipped), timestamp, nonce, []string{secret}) {
+			t.Fatal("a flipped signature verifies")
+		}
+		hashed := func(s, ts, n string) string {
+			parts := []string{s, ts, n}
+			sort.Strings(parts)
+			return strings.Join(parts, "")
+		}
+		if timestamp != "" {
+			j := int(at % uint(len(timestamp)))
+			ts := []byte(timestamp)
+			ts[j]++
+			if validSignature(signature, string(ts), nonce, []string{secret}) != (hashed(secret, string(ts), nonce) == hashed(secret, timestamp, nonce)) {
+				t.Fatal("a flipped timestamp changes the verdict wrongly")
+			}
+		}
+		if nonce != "" {
+			j := int(at % uint(len(nonce)))
+			n := []byte(nonce)
+			n[j]++
+			if validSignature(signature, timestamp, string(n), []string{secret}) != (hashed(secret, timestamp, string(n)) == hashed(secret, timestamp, nonce)) {
+				t.Fatal("a flipped nonce changes the verdict wrongly")
+			}
+		}
+	})
+}
+
+// FuzzEncodings: the same fields sent as JSON (values URL-encoded, as ZEGO
+// documents), as wholly URL-encoded JSON and as a form give the same
+// document, or the same reason.
+func FuzzEncodings(f *testing.F) {
+	f.Add(uint32(1234567890), "1400341231-EditMedia-0d8b6f0a5c457f5722e6b27796ce1f2ctt0", "https://vod.example.com/a/dt6.mp4?t=1&sign=a+b", "SUCCESS", "0", "1755569980", "1849207315", "5285890813218549789")
+	f.Add(uint32(1), "112037345", "", "source file error", "60000", "1755569995", "158273", "")
+	f.Fuzz(func(t *testing.T, appID uint32, taskID, replayURL, message, code, timestamp, nonce, fileID string) {
+		fields := [][2]string{
+			{"appid", strconv.FormatUint(uint64(appID), 10)}, {"event", "compose"}, {"replay_url", replayURL},
+			{"task_id", taskID}, {"file_id", fileID}, {"code", code}, {"message", message},
+			{"timestamp", timestamp}, {"nonce", nonce}, {"signature", "0123456789abcdef0123456789abcdef01234567"},
+		}
+		for _, kv := range fields {
+			if !utf8.ValidString(kv[1]) {
+				return // JSON cannot carry it as the form can
+			}
+		}
+		plain := jsonBody(fields, func(s string) string { return s })
+		valueEncoded := jsonBody(fields, func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") })
+		form := url.Values{}
+		for _, kv := range fields {
+			form.Set(kv[0], kv[1])
+		}
+		shapes := map[string]string{
+			"JSON, values URL-encoded": valueEncoded,
+			"wholly URL-encoded JSON":  url.QueryEscape(plain),
+			"form":                     form.Encode(),
+		}
+		var wantDoc, wantReason, first string
+		for name, body := range shapes {
+			c, err := Parse([]byte(body))
+			doc := ""
+			if err == nil {
+				doc = string(c.AppendJSON(nil))
+			}
+			if first == "" {
+				first, wantDoc, wantReason = name, doc, ReasonOf(err)
+				continue
+			}
+			if doc != wantDoc || ReasonOf(err) != wantReason {
+				t.Fatalf("%s gives %q (%v) but %s gives %q (%s)", name, doc, err, first, wantDoc, wantReason)
+			}
+		}
+	})
+}
+
+func jsonBody(fields [][2]string, encode func(string) string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, kv := range fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key, _ := json.Marshal(kv[0])
+		value, _ := json.Marshal(encode(kv[1]))
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(value)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
