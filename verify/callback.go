@@ -3,8 +3,8 @@ package verify
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -279,10 +279,71 @@ func isVisibleASCII(s string, maxLen int) bool {
 	return true
 }
 
+// isHTTPURL reports whether s is an absolute http or https URL with a host,
+// of at most 1024 bytes and with no control characters. It is a tighter,
+// allocation-free form of what url.Parse accepts (FuzzParse holds it to
+// that).
 func isHTTPURL(s string) bool {
 	if len(s) > maxReplayURLBytes {
 		return false
 	}
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	var rest string
+	switch {
+	case len(s) >= 8 && strings.EqualFold(s[:8], "https://"):
+		rest = s[8:]
+	case len(s) >= 7 && strings.EqualFold(s[:7], "http://"):
+		rest = s[7:]
+	default:
+		return false
+	}
+	authorityEnd := strings.IndexAny(rest, "/?#")
+	if authorityEnd < 0 {
+		authorityEnd = len(rest)
+	}
+	authority := rest[:authorityEnd]
+	for i := 0; i < len(authority); i++ {
+		if !authorityByte[authority[i]] {
+			return false
+		}
+	}
+	host := authority[strings.LastIndexByte(authority, '@')+1:]
+	if strings.HasPrefix(host, "[") { // an IPv6 literal
+		end := strings.IndexByte(host, ']')
+		if end < 0 {
+			return false
+		}
+		host, port := host[1:end], host[end+1:]
+		if host == "" || strings.ContainsAny(host, "[]") || port != "" && (port[0] != ':' || !isDigits(port[1:])) {
+			return false
+		}
+	} else {
+		name, port, _ := strings.Cut(host, ":")
+		if name == "" || strings.ContainsAny(name, "[]") || !isDigits(port) {
+			return false
+		}
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// authorityByte marks the bytes allowed in a URL's user info, host and port
+// (no percent-escapes: CDN hosts need none).
+var authorityByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@[]") {
+		t[c] = true
+	}
+	return t
+}()

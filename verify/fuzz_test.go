@@ -83,6 +83,12 @@ func FuzzParse(f *testing.F) {
 			!utf8.ValidString(c.Message):
 			t.Fatalf("a field rule does not hold: %+v", c)
 		}
+		if c.ReplayURL != "" {
+			u, err := url.Parse(c.ReplayURL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				t.Fatalf("replay_url %q passes, but url.Parse says %v", c.ReplayURL, err)
+			}
+		}
 		if doc.SentAt != c.SentAt().Format("2006-01-02T15:04:05Z07:00") {
 			t.Fatalf("sent_at %s", doc.SentAt)
 		}

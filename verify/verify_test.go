@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -265,6 +266,48 @@ func TestNormalizedValues(t *testing.T) {
 			}
 			if !json.Valid([]byte(tc.want)) {
 				t.Fatal("expected document is not valid JSON")
+			}
+		})
+	}
+}
+
+// TestReplayURLRule: what the handler accepts as replay_url, url.Parse
+// accepts as an absolute http(s) URL with a host.
+func TestReplayURLRule(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		want bool
+	}{
+		{"https://vod.example.com/a/dt6.mp4?t=1&sign=a+b", true},
+		{"HTTP://EXAMPLE.COM", true},
+		{"http://user:pw@example.com:8080/x#frag", true},
+		{"http://[::1]:80/x", true},
+		{"https://example.com/a b.mp4", true},
+		{"https://example.com:/x", true},
+		{"ftp://example.com/a", false},
+		{"https:///a.mp4", false},
+		{"https://:80/a", false},
+		{"https://exa mple.com/", false},
+		{"https://example.com:abc/", false},
+		{"https://example.com:80:90/", false},
+		{"https://[::1/", false},
+		{"https://a[b]/", false},
+		{"https://ex%mple.com/", false},
+		{"https://example.com/\x01", false},
+		{"https://example.com/a\x7f", false},
+		{"javascript:alert(1)", false},
+		{"https://" + strings.Repeat("a", 1020), false},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			body := strings.Replace(zegoExample(zegoExampleSignature), "https://example.com/a.mp4", strings.NewReplacer(`\`, `\\`).Replace(tc.url), 1)
+			_, err := zegoVerifier(t, "secret").Verify([]byte(body))
+			if got := err == nil; got != tc.want {
+				t.Fatalf("accepted = %v (%v), want %v", got, err, tc.want)
+			}
+			if tc.want {
+				if u, err := url.Parse(tc.url); err != nil || u.Host == "" {
+					t.Fatalf("url.Parse disagrees: %v", err)
+				}
 			}
 		})
 	}
