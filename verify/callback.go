@@ -327,6 +327,21 @@ func isHTTPURL(s string) bool {
 			return false
 		}
 	}
+	// As url.Parse does, require valid escapes in the path and fragment;
+	// the query is left as sent.
+	path, fragment, _ := strings.Cut(rest[authorityEnd:], "#")
+	path, _, _ = strings.Cut(path, "?")
+	return validEscapes(path) && validEscapes(fragment)
+}
+
+// validEscapes reports whether every '%' in s starts a %XX escape.
+func validEscapes(s string) bool {
+	for i := strings.IndexByte(s, '%'); i >= 0; i = strings.IndexByte(s, '%') {
+		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			return false
+		}
+		s = s[i+3:]
+	}
 	return true
 }
 
