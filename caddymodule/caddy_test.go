@@ -57,8 +57,14 @@ type receivedRequest struct {
 }
 
 func newUpstream(t *testing.T) *upstream {
+	u := newUnstartedUpstream(t)
+	u.Start()
+	return u
+}
+
+func newUnstartedUpstream(t *testing.T) *upstream {
 	u := &upstream{status: http.StatusOK}
-	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	u.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		u.mu.Lock()
 		u.requests = append(u.requests, receivedRequest{r.Header.Clone(), body})

@@ -28,10 +28,18 @@ func newTaskID() string {
 	return fmt.Sprintf("dedupe-%d-%d", time.Now().UnixNano(), taskCounter.Add(1))
 }
 
-// signedCallback is a compose callback signed now. Sign itself is checked
-// against ZEGO's worked example in the verify package.
-func signedCallback(taskID, nonce, replayURL string) string {
+// uniqueNonce makes a nonce no other test uses: a signature seen with
+// another document is a replay, and the memory store outlives each test.
+func uniqueNonce(prefix string) string {
+	return prefix + strconv.FormatInt(taskCounter.Add(1), 10)
+}
+
+// signedCallback is a compose callback signed now, with a nonce starting
+// with noncePrefix. Sign itself is checked against ZEGO's worked example in
+// the verify package.
+func signedCallback(taskID, noncePrefix, replayURL string) string {
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	nonce := uniqueNonce(noncePrefix)
 	return `{"appid":"1234567890","event":"compose","replay_url":"` + replayURL + `","task_id":"` + taskID +
 		`","code":"0","timestamp":"` + ts + `","nonce":"` + nonce + `","signature":"` + verify.Sign(dedupeSecret, ts, nonce) + `"}`
 }
@@ -157,9 +165,10 @@ func TestDedupe(t *testing.T) {
 		if err := json.Unmarshal([]byte(genuine), &fields); err != nil {
 			t.Fatal(err)
 		}
+		ts, nonce := fields["timestamp"], fields["nonce"]
 		shuffled := strings.NewReplacer(
-			`"timestamp":"`+fields["timestamp"]+`"`, `"timestamp":"`+fields["timestamp"]+`987"`,
-			`"nonce":"987654321"`, `"nonce":"654321"`,
+			`"timestamp":"`+ts+`"`, `"timestamp":"`+ts+nonce[:3]+`"`,
+			`"nonce":"`+nonce+`"`, `"nonce":"`+nonce[3:]+`"`,
 			fields["task_id"], newTaskID(),
 		).Replace(genuine)
 		wantAnswer(t, send(t, tester, httpPort, shuffled), 401, "replayed_signature", "")

@@ -26,7 +26,7 @@ type callbackFields []field
 // genuineFields is a callback signed now with dedupeSecret.
 func genuineFields(taskID string) callbackFields {
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	const nonce = "5550123"
+	nonce := uniqueNonce("555")
 	return callbackFields{
 		{"appid", `"1234567890"`}, {"event", `"compose"`},
 		{"replay_url", `"https://vod.example.com/a/dt6.mp4"`}, {"task_id", strconv.Quote(taskID)},
@@ -142,6 +142,7 @@ func hostileCases() []hostileCase {
 		}
 		return f
 	}
+	upper := genuineFields(newTaskID())
 	ms := genuineFields(newTaskID()).with("timestamp", strconv.Quote(strconv.FormatInt(time.Now().UnixMilli(), 10))).resigned()
 	cases := []hostileCase{
 		{name: "genuine JSON", body: genuine, status: 200, upstreamWants: wantValue("file_id", "5285890813218549789")},
@@ -192,12 +193,12 @@ func hostileCases() []hostileCase {
 		{name: "emoji in extra", body: genuineFields(newTaskID()).with("note", `"\ud83d\ude00 ok"`).json(), status: 200, upstreamWants: wantExtra("note", "😀 ok")},
 		{name: "signature of 39 hex digits", body: g.with("signature", strconv.Quote(strings.Trim(g[9].raw, `"`)[:39])).json(), status: 401},
 		{name: "signature of 41 hex digits", body: g.with("signature", strconv.Quote(strings.Trim(g[9].raw, `"`)+"0")).json(), status: 401},
-		{name: "signature in upper case", body: genuineFields(newTaskID()).resigned().with("signature", strings.ToUpper(g[9].raw)).json(), status: 200},
+		{name: "signature in upper case", body: upper.with("signature", strings.ToUpper(upper[9].raw)).json(), status: 200},
 		{name: "signature not hex", body: g.with("signature", `"zz`+strings.Trim(g[9].raw, `"`)[2:]+`"`).json(), status: 401},
 		{name: "signature as a number", body: g.with("signature", "12345").json(), status: 400},
 		{name: "signature missing", body: g.without("signature").json(), status: 400},
 		{name: "signature null", body: g.with("signature", "null").json(), status: 400},
-		{name: "signed with another secret", body: g.with("signature", strconv.Quote(verify.Sign("other", strings.Trim(g[7].raw, `"`), "5550123"))).json(), status: 401},
+		{name: "signed with another secret", body: g.with("signature", strconv.Quote(verify.Sign("other", strings.Trim(g[7].raw, `"`), strings.Trim(g[8].raw, `"`)))).json(), status: 401},
 		{name: "literal + without escapes is kept", body: genuineFields(newTaskID()).with("replay_url", `"https://a.example/x+y.mp4"`).json(), status: 200, upstreamWants: wantValue("replay_url", "https://a.example/x+y.mp4")},
 		{name: "%2B decodes to +", body: genuineFields(newTaskID()).with("replay_url", `"https%3A%2F%2Fa.example%2Fx%2By.mp4"`).json(), status: 200, upstreamWants: wantValue("replay_url", "https://a.example/x+y.mp4")},
 		{name: "%252B decodes once to %2B", body: genuineFields(newTaskID()).with("replay_url", `"https://a.example/x%252By.mp4"`).json(), status: 200, upstreamWants: wantValue("replay_url", "https://a.example/x%2By.mp4")},

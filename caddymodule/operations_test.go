@@ -45,8 +45,9 @@ func wantSeries(t *testing.T, got map[string]float64, want map[string]float64) {
 }
 
 // callbackFor is a compose callback for appID at time ts, signed with secret.
-func callbackFor(secret string, appID uint32, taskID, nonce string, ts time.Time) string {
+func callbackFor(secret string, appID uint32, taskID, noncePrefix string, ts time.Time) string {
 	unix := strconv.FormatInt(ts.Unix(), 10)
+	nonce := uniqueNonce(noncePrefix)
 	return fmt.Sprintf(`{"appid":"%d","event":"compose","replay_url":"https://example.com/a.mp4","task_id":"%s","code":"0","timestamp":"%s","nonce":"%s","signature":"%s"}`,
 		appID, taskID, unix, nonce, verify.Sign(secret, unix, nonce))
 }

@@ -1,0 +1,228 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// startFaultCaddy proxies callbacks to upstreamAddr with a short response
+// timeout, so that a slow backend shows as 504.
+func startFaultCaddy(t *testing.T, upstreamAddr string) *caddytest.Tester {
+	t.Helper()
+	t.Setenv("ZEGO_TEST_SECRET", dedupeSecret)
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
+	tester.InitServer(fmt.Sprintf(`
+{
+	admin localhost:%d
+	http_port %d
+	default_bind 127.0.0.1
+	persist_config off
+}
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET}
+		reverse_proxy %s {
+			transport http {
+				dial_timeout 500ms
+				response_header_timeout 300ms
+			}
+		}
+	}
+}
+`, adminPort, httpPort, httpPort, upstreamAddr), "caddyfile")
+	return tester
+}
+
+// TestUpstreamFaults: a delivery that fails at the backend is answered with
+// an error, so ZEGO retries, and is never marked delivered.
+func TestUpstreamFaults(t *testing.T) {
+	t.Run("refused, then the backend recovers", func(t *testing.T) {
+		// A port that nothing listens on, until the backend starts there.
+		probe, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := probe.Addr().String()
+		probe.Close()
+		tester := startFaultCaddy(t, addr)
+		task := newTaskID()
+		if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusBadGateway {
+			t.Fatalf("refused upstream: %d %q, want 502", got.status, got.body)
+		}
+		listener, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("another process took the port meanwhile; run again: %v", err)
+		}
+		up := newUnstartedUpstream(t)
+		up.Listener.Close()
+		up.Listener = listener
+		up.Start()
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "3", "https://example.com/a.mp4")), 200, "", "1")
+		if n := len(up.received()); n != 1 {
+			t.Fatalf("upstream got %d requests, want 1", n)
+		}
+	})
+
+	t.Run("slower than the proxy's timeout", func(t *testing.T) {
+		up := newUpstream(t)
+		tester := startFaultCaddy(t, up.Listener.Addr().String())
+		task := newTaskID()
+		up.setDelay(time.Second)
+		if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusGatewayTimeout {
+			t.Fatalf("slow upstream: %d %q, want 504", got.status, got.body)
+		}
+		up.setDelay(0)
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
+		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "3", "https://example.com/a.mp4")), 200, "", "1")
+	})
+
+	t.Run("connection reset mid-response", func(t *testing.T) {
+		var resets atomic.Int32
+		up := newUnstartedUpstream(t)
+		up.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if resets.Add(1) == 1 {
+				conn, buf, _ := w.(http.Hijacker).Hijack()
+				buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+				buf.Flush()
+				conn.(*net.TCPConn).SetLinger(0) // RST, not FIN
+				conn.Close()
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		})
+		up.Start()
+		tester := startFaultCaddy(t, up.Listener.Addr().String())
+		task := newTaskID()
+		first := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4"))
+		// The 200 header was already relayed; the body is cut. ZEGO sees a
+		// broken response either way. What matters: the next delivery is
+		// either forwarded again or, if the 200 counted, a duplicate.
+		second := send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4"))
+		if second.status != 200 {
+			t.Fatalf("after a reset: first %d, second %d %q", first.status, second.status, second.body)
+		}
+		if resets.Load() == 1 && second.duplicate != "1" {
+			t.Fatalf("the second delivery was neither forwarded nor a duplicate")
+		}
+	})
+}
+
+// TestSoak sends N distinct valid callbacks twice each, shuffled, at
+// concurrency C, retrying in_flight answers as ZEGO would. The upstream
+// must see each exactly once. CI runs N=5000, C=32; by hand, set
+// ZEGO_SOAK_N=100000 ZEGO_SOAK_C=128.
+func TestSoak(t *testing.T) {
+	n, c := envInt(t, "ZEGO_SOAK_N", 5000), envInt(t, "ZEGO_SOAK_C", 32)
+	up := newUpstream(t)
+	tester := startDedupeCaddy(t, up, "", "dedupe_max "+strconv.Itoa(4*n+1000))
+	tester.Client.Transport.(*http.Transport).MaxIdleConnsPerHost = c
+
+	bodies := make([]string, n)
+	tasks := make([]string, n)
+	for i := range bodies {
+		tasks[i] = newTaskID()
+		bodies[i] = signedCallback(tasks[i], strconv.Itoa(i+1), "https://example.com/a.mp4")
+	}
+	order := make([]int, 0, 2*n)
+	for i := range n {
+		order = append(order, i, i)
+	}
+	rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+
+	// Warm the connection pools up to the concurrency first: their
+	// goroutines are Caddy's and the test client's, not a leak.
+	var warm sync.WaitGroup
+	for range c {
+		warm.Go(func() { send(t, tester, httpPort, signedCallback(newTaskID(), "9", "https://example.com/a.mp4")) })
+	}
+	warm.Wait()
+	warmForwarded := len(up.received())
+	runtime.GC()
+	goroutinesBefore := runtime.NumGoroutine()
+	start := time.Now()
+	var next atomic.Int64
+	var inFlightRetries, failures atomic.Int64
+	var wg sync.WaitGroup
+	for range c {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(order) {
+					return
+				}
+				for attempt := 0; ; attempt++ {
+					got := send(t, tester, httpPort, bodies[order[k]])
+					if got.status == http.StatusConflict && attempt < 50 {
+						inFlightRetries.Add(1)
+						time.Sleep(5 * time.Millisecond)
+						continue
+					}
+					if got.status != 200 {
+						failures.Add(1)
+					}
+					break
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	received := up.received()[warmForwarded:]
+	seen := make(map[string]int, n)
+	for _, r := range received {
+		seen[r.header.Get("X-Zego-Task-Id")]++
+	}
+	for _, task := range tasks {
+		if seen[task] != 1 {
+			t.Fatalf("task %s forwarded %d times", task, seen[task])
+		}
+	}
+	if len(received) != n || failures.Load() != 0 {
+		t.Fatalf("forwarded %d of %d, %d failures", len(received), n, failures.Load())
+	}
+
+	var goroutinesAfter int
+	for range 50 { // idle connections wind down asynchronously
+		runtime.GC()
+		if goroutinesAfter = runtime.NumGoroutine(); goroutinesAfter <= goroutinesBefore+5 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if goroutinesAfter > goroutinesBefore+5 {
+		t.Fatalf("goroutines: %d before, %d after", goroutinesBefore, goroutinesAfter)
+	}
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	const heapBound = 512 << 20
+	if mem.HeapAlloc > heapBound {
+		t.Fatalf("heap %d MiB after the soak", mem.HeapAlloc>>20)
+	}
+	t.Logf("soak: %d callbacks ×2 at concurrency %d in %s (%.0f requests/s), %d in_flight retries, heap %d MiB, goroutines %d→%d",
+		n, c, elapsed.Round(time.Millisecond), float64(2*n)/elapsed.Seconds(), inFlightRetries.Load(), mem.HeapAlloc>>20, goroutinesBefore, goroutinesAfter)
+}
+
+func envInt(t *testing.T, name string, fallback int) int {
+	value := os.Getenv(name)
+	if value == "" {
+		return fallback
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q is not a positive number", name, value)
+	}
+	return n
+}
