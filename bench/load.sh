@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# End-to-end load test through the real ./caddy on loopback. In one run it
+# alternates three configurations and reports requests/s and p99 for each:
+#   (a) reverse_proxy alone, posting a compose-sized body
+#   (b) zego_callback + reverse_proxy, every request a distinct, valid callback
+#   (c) forged callbacks (bad signature) to the same route
+# then runs (b) for RSS_SECONDS and reports Caddy's RSS at start and end.
+#
+#   bench/load.sh                      # DURATION=10s ROUNDS=2 RSS_SECONDS=60
+#
+# It installs wrk from Debian's packages if missing, starts its own
+# upstream and Caddy on 127.0.0.1 only, and stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${DURATION:-10s}
+rounds=${ROUNDS:-2}
+rss_seconds=${RSS_SECONDS:-60}
+connections=${CONNECTIONS:-32}
+threads=${WRK_THREADS:-2}
+bodies_count=${BODIES_COUNT:-1000000}
+caddy_port=18080 upstream_port=18090 admin_port=18019
+
+if ! command -v wrk >/dev/null; then
+	echo "installing wrk from Debian's packages"
+	if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+	else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi
+fi
+./xcaddy.sh >/dev/null # rebuilds only what changed
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+export ZEGO_CALLBACK_SECRET=load-test-secret XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
+go build -o "$work/loadtool" ./bench/loadtool
+"$work/loadtool" upstream -addr "127.0.0.1:$upstream_port" &
+pids+=($!)
+
+cat >"$work/Caddyfile" <<CADDY
+{
+	admin 127.0.0.1:$admin_port
+	default_bind 127.0.0.1
+	persist_config off
+}
+http://127.0.0.1:$caddy_port {
+	route /plain {
+		reverse_proxy 127.0.0.1:$upstream_port
+	}
+	route /zego/compose {
+		zego_callback {env.ZEGO_CALLBACK_SECRET}
+		reverse_proxy 127.0.0.1:$upstream_port
+	}
+}
+CADDY
+./caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 &
+caddy_pid=$!
+pids+=($caddy_pid)
+
+echo "signing $bodies_count distinct callbacks"
+"$work/loadtool" bodies -n "$bodies_count" -out "$work/bodies.txt"
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$upstream_port/count" >/dev/null && curl -sf -o /dev/null "http://127.0.0.1:$admin_port/config/" && break; sleep 0.1; done
+
+sample=$(head -n 1 "$work/bodies.txt")
+printf '%s' "$sample" >"$work/plain.txt"
+printf '%s' "${sample%\"signature\":*}\"signature\":\"0000000000000000000000000000000000000000\"}" >"$work/forged.txt"
+cat >"$work/static.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open(os.getenv("BODY_FILE"), "rb")
+wrk.body = f:read("*a")
+f:close()
+LUA
+
+upstream_count() { curl -sf "http://127.0.0.1:$upstream_port/count"; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$caddy_pid/status"; }
+
+# run NAME PATH LUA [BODY_FILE] -> prints "rps p99_ms"
+run() {
+	local out
+	out=$(BODY_FILE=${4:-} BODIES="$work/bodies.txt" WRK_THREADS=$threads \
+		wrk -t "$threads" -c "$connections" -d "$duration" --latency -s "$3" "http://127.0.0.1:$caddy_port$2")
+	echo "$out" >>"$work/wrk-$1.log"
+	local rps p99 errors
+	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' <<<"$out")
+	errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+	echo "$rps $p99 ${errors:-0}"
+}
+
+declare -A rps p99
+for round in $(seq "$rounds"); do
+	read -r r p e < <(run a /plain "$work/static.lua" "$work/plain.txt")
+	rps[a$round]=$r p99[a$round]=$p
+	echo "round $round (a) reverse_proxy alone:     $r req/s, p99 $p ms, non-2xx $e"
+	read -r r p e < <(run b /zego/compose bench/rotate.lua)
+	rps[b$round]=$r p99[b$round]=$p
+	echo "round $round (b) zego_callback, genuine:  $r req/s, p99 $p ms, non-2xx $e"
+	before=$(upstream_count)
+	read -r r p e < <(run c /zego/compose "$work/static.lua" "$work/forged.txt")
+	after=$(upstream_count)
+	rps[c$round]=$r p99[c$round]=$p
+	echo "round $round (c) zego_callback, forged:   $r req/s, p99 $p ms, rejected $e, reached upstream $((after - before))"
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+collect() { local k vals=(); for k in $(seq "$rounds"); do vals+=("${rps[$1$k]}"); done; median "${vals[@]}"; }
+a=$(collect a) b=$(collect b) c=$(collect c)
+echo
+echo "median req/s: (a) $a  (b) $b  (c) $c"
+awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN {printf "b/a = %.3f (target >= 0.95)   c/a = %.3f (target >= 2.0)\n", b/a, c/a}'
+grep -h bodies_reused_rounds "$work"/wrk-b.log | awk '{s+=$2} END {print "genuine bodies reused: " s+0 " rounds (0 means every callback was distinct)"}'
+
+if [ "$rss_seconds" -gt 0 ]; then
+	echo
+	echo "RSS during (b) for ${rss_seconds}s:"
+	start_rss=$(rss_kib)
+	duration=${rss_seconds}s
+	run rss /zego/compose bench/rotate.lua >/dev/null &
+	wrk_pid=$!
+	peak=$start_rss
+	samples=()
+	for second in $(seq "$rss_seconds"); do
+		sleep 1
+		now=$(rss_kib)
+		[ "$now" -gt "$peak" ] && peak=$now
+		[ $((second % 10)) -eq 0 ] && samples+=("${second}s:$((now / 1024))MiB")
+	done
+	wait "$wrk_pid" || true
+	echo "  start $((start_rss / 1024)) MiB, end $(($(rss_kib) / 1024)) MiB, peak $((peak / 1024)) MiB; every 10 s: ${samples[*]}"
+fi
