@@ -101,11 +101,9 @@ func (u *upstream) setStatus(status int) {
 	u.status = status
 }
 
-// startCaddy loads a Caddyfile whose route verifies callbacks and proxies
-// them to up; handle_errors answers a rejection with its reason code.
-// Dedupe is off: several vectors share a task ID, and each must be
-// forwarded as a first delivery.
-func startCaddy(t *testing.T, secret string, maxAge time.Duration, up *upstream) *caddytest.Tester {
+// loadCaddy loads the global options every test shares, then sites, into
+// the in-process Caddy; {env.ZEGO_TEST_SECRET} holds secret.
+func loadCaddy(t *testing.T, secret, extraGlobalOptions, sites string) *caddytest.Tester {
 	t.Helper()
 	t.Setenv("ZEGO_TEST_SECRET", secret)
 	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
@@ -115,7 +113,19 @@ func startCaddy(t *testing.T, secret string, maxAge time.Duration, up *upstream)
 	http_port %d
 	default_bind 127.0.0.1
 	persist_config off
+	%s
 }
+`, adminPort, httpPort, extraGlobalOptions)+sites, "caddyfile")
+	return tester
+}
+
+// startCaddy loads a Caddyfile whose route verifies callbacks and proxies
+// them to up; handle_errors answers a rejection with its reason code.
+// Dedupe is off: several vectors share a task ID, and each must be
+// forwarded as a first delivery.
+func startCaddy(t *testing.T, secret string, maxAge time.Duration, up *upstream) *caddytest.Tester {
+	t.Helper()
+	return loadCaddy(t, secret, "", fmt.Sprintf(`
 http://localhost:%d {
 	route /zego/compose {
 		zego_callback {env.ZEGO_TEST_SECRET} {
@@ -129,8 +139,7 @@ http://localhost:%d {
 		respond "{http.zego.error}"
 	}
 }
-`, adminPort, httpPort, httpPort, int(maxAge/time.Second), up.Listener.Addr()), "caddyfile")
-	return tester
+`, httpPort, int(maxAge/time.Second), up.Listener.Addr()))
 }
 
 func post(t *testing.T, tester *caddytest.Tester, tc *verifytest.Case) (*http.Response, string) {
@@ -162,10 +171,7 @@ func post(t *testing.T, tester *caddytest.Tester, tc *verifytest.Case) (*http.Re
 // still falls outside it, while future_timestamp cannot be tested this way
 // and is covered on the vectors' clock by TestServeHTTPPublicVectors.
 func TestCaddyPublicVectors(t *testing.T) {
-	v, err := verifytest.Compose()
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := verifytest.Load(t)
 	up := newUpstream(t)
 	maxAge := time.Since(v.NowTime()) + 200*time.Second
 	tester := startCaddy(t, v.Secret, maxAge, up)
@@ -220,10 +226,7 @@ func TestCaddyPublicVectors(t *testing.T) {
 // TestCaddyUpstreamFailureReachesZEGO: a 5xx from the backend must reach
 // ZEGO unchanged, so that ZEGO retries.
 func TestCaddyUpstreamFailureReachesZEGO(t *testing.T) {
-	v, err := verifytest.Compose()
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := verifytest.Load(t)
 	up := newUpstream(t)
 	up.setStatus(http.StatusServiceUnavailable)
 	tester := startCaddy(t, v.Secret, time.Since(v.NowTime())+200*time.Second, up)

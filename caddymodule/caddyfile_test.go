@@ -10,6 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
 )
 
 func TestUnmarshalCaddyfile(t *testing.T) {
@@ -154,7 +156,7 @@ func TestProvisionAndValidateErrors(t *testing.T) {
 
 func TestProvisionResolvesPlaceholders(t *testing.T) {
 	t.Setenv("ZEGO_TEST_SECRET", "secret")
-	v := loadVectors(t)
+	v := verifytest.Load(t)
 	h := &Handler{Secrets: []string{"{env.ZEGO_TEST_SECRET}"}, now: func() time.Time { return time.Unix(1470820198, 0) }}
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()

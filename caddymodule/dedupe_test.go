@@ -48,8 +48,6 @@ func signedCallback(taskID, noncePrefix, replayURL string) string {
 // storage test, a second on httpPort+1 with its own handler instance.
 func startDedupeCaddy(t *testing.T, up *upstream, globalOptions, handlerOptions string) *caddytest.Tester {
 	t.Helper()
-	t.Setenv("ZEGO_TEST_SECRET", dedupeSecret)
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
 	site := func(port int) string {
 		return fmt.Sprintf(`
 http://localhost:%d {
@@ -62,17 +60,10 @@ http://localhost:%d {
 	handle_errors {
 		respond "{http.zego.error}"
 	}
-}`, port, handlerOptions, up.Listener.Addr())
+}
+`, port, handlerOptions, up.Listener.Addr())
 	}
-	tester.InitServer(fmt.Sprintf(`
-{
-	admin localhost:%d
-	http_port %d
-	default_bind 127.0.0.1
-	persist_config off
-	%s
-}`, adminPort, httpPort, globalOptions)+site(httpPort)+site(httpPort+1), "caddyfile")
-	return tester
+	return loadCaddy(t, dedupeSecret, globalOptions, site(httpPort)+site(httpPort+1))
 }
 
 type answer struct {

@@ -20,15 +20,7 @@ import (
 // timeout, so that a slow backend shows as 504.
 func startFaultCaddy(t *testing.T, upstreamAddr string) *caddytest.Tester {
 	t.Helper()
-	t.Setenv("ZEGO_TEST_SECRET", dedupeSecret)
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
-	tester.InitServer(fmt.Sprintf(`
-{
-	admin localhost:%d
-	http_port %d
-	default_bind 127.0.0.1
-	persist_config off
-}
+	return loadCaddy(t, dedupeSecret, "", fmt.Sprintf(`
 http://localhost:%d {
 	route /zego/compose {
 		zego_callback {env.ZEGO_TEST_SECRET}
@@ -40,8 +32,7 @@ http://localhost:%d {
 		}
 	}
 }
-`, adminPort, httpPort, httpPort, upstreamAddr), "caddyfile")
-	return tester
+`, httpPort, upstreamAddr))
 }
 
 // TestUpstreamFaults: a delivery that fails at the backend is answered with

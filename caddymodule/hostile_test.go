@@ -330,15 +330,7 @@ func TestHostileConnections(t *testing.T) {
 // startHostileCaddy is the vectors' configuration plus a health route.
 func startHostileCaddy(t *testing.T, up *upstream) *caddytest.Tester {
 	t.Helper()
-	t.Setenv("ZEGO_TEST_SECRET", dedupeSecret)
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
-	tester.InitServer(fmt.Sprintf(`
-{
-	admin localhost:%d
-	http_port %d
-	default_bind 127.0.0.1
-	persist_config off
-}
+	return loadCaddy(t, dedupeSecret, "", fmt.Sprintf(`
 http://localhost:%d {
 	route /zego/compose {
 		zego_callback {env.ZEGO_TEST_SECRET} {
@@ -349,8 +341,7 @@ http://localhost:%d {
 	}
 	respond /health "ok"
 }
-`, adminPort, httpPort, httpPort, up.Listener.Addr()), "caddyfile")
-	return tester
+`, httpPort, up.Listener.Addr()))
 }
 
 func assertHealthy(t *testing.T, tester *caddytest.Tester) {

@@ -10,13 +10,15 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/zegoedge/caddy-zego-callback/verify"
+
+	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
 )
 
 // TestLogs sends every public vector and checks the one line each gets:
 // level, outcome and identity fields, and that no line holds the secret or
 // any signature, whatever the callback.
 func TestLogs(t *testing.T) {
-	v := loadVectors(t)
+	v := verifytest.Load(t)
 	var secrets []string
 	for _, sv := range v.Signatures {
 		secrets = append(secrets, sv.Signature)

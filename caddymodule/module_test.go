@@ -19,15 +19,6 @@ import (
 	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
 )
 
-func loadVectors(t testing.TB) *verifytest.Set {
-	t.Helper()
-	v, err := verifytest.Compose()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // provisionVectorHandler builds the handler the vectors describe, on the
 // vectors' clock. Dedupe is off: several vectors share a task ID, each must
 // be forwarded as a first delivery, and the process-wide memory store is
@@ -110,7 +101,7 @@ func compactJSON(t *testing.T, raw json.RawMessage) []byte {
 }
 
 func TestServeHTTPPublicVectors(t *testing.T) {
-	v := loadVectors(t)
+	v := verifytest.Load(t)
 	for _, tc := range v.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			h := provisionVectorHandler(t, v)
@@ -142,7 +133,7 @@ func TestServeHTTPPublicVectors(t *testing.T) {
 }
 
 func TestForwardedRequest(t *testing.T) {
-	v := loadVectors(t)
+	v := verifytest.Load(t)
 	h := provisionVectorHandler(t, v)
 	tc := v.Cases[0] // tencent_success_json
 	r := vectorRequest(&tc)
@@ -201,7 +192,7 @@ func TestForwardedRequest(t *testing.T) {
 }
 
 func TestHTTPLevelChecks(t *testing.T) {
-	v := loadVectors(t)
+	v := verifytest.Load(t)
 	h := provisionVectorHandler(t, v)
 	genuine := v.Cases[0].Body
 	cases := []struct {
@@ -250,7 +241,7 @@ type iotestErrReader struct{}
 func (iotestErrReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 
 func TestMethodNotAllowedSetsAllow(t *testing.T) {
-	v := loadVectors(t)
+	v := verifytest.Load(t)
 	h := provisionVectorHandler(t, v)
 	r := httptest.NewRequest(http.MethodGet, "/zego/compose", nil)
 	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))

@@ -9,7 +9,7 @@ import (
 )
 
 func benchmarkCase(b *testing.B, name string) {
-	v := loadVectors(b)
+	v := verifytest.Load(b)
 	verifier := vectorVerifier(b, v)
 	var tc *verifytest.Case
 	for i := range v.Cases {
@@ -50,7 +50,7 @@ func BenchmarkRejectForged(b *testing.B) { benchmarkCase(b, "forged_signature") 
 // the same run: encoding/json into a map, the same signature check, and
 // json.Marshal of the output. It is not a product path.
 func BenchmarkBaselineStdlib(b *testing.B) {
-	v := loadVectors(b)
+	v := verifytest.Load(b)
 	body := []byte(v.Cases[0].Body)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))

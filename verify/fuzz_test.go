@@ -13,10 +13,7 @@ import (
 )
 
 func addVectorSeeds(f *testing.F) {
-	v, err := verifytest.Compose()
-	if err != nil {
-		f.Fatal(err)
-	}
+	v := verifytest.Load(f)
 	for _, tc := range v.Cases {
 		f.Add([]byte(tc.Body))
 	}

@@ -14,15 +14,6 @@ import (
 	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
 )
 
-func loadVectors(t testing.TB) *verifytest.Set {
-	t.Helper()
-	v, err := verifytest.Compose()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 func vectorVerifier(t testing.TB, v *verifytest.Set) *verify.Verifier {
 	t.Helper()
 	verifier, err := verify.New(verify.Options{
@@ -92,7 +83,7 @@ func checkOutcome(t *testing.T, c verify.Callback, err error, wantReason string,
 }
 
 func TestPublicVectors(t *testing.T) {
-	v := loadVectors(t)
+	v := verifytest.Load(t)
 	verifier := vectorVerifier(t, v)
 	ran := 0
 	for _, tc := range v.Cases {
@@ -111,7 +102,7 @@ func TestPublicVectors(t *testing.T) {
 }
 
 func TestSignWorkedExamples(t *testing.T) {
-	v := loadVectors(t)
+	v := verifytest.Load(t)
 	if len(v.Signatures) == 0 {
 		t.Fatal("no signature vectors")
 	}

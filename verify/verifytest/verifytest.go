@@ -6,6 +6,7 @@ package verifytest
 import (
 	_ "embed"
 	"encoding/json"
+	"testing"
 	"time"
 )
 
@@ -64,4 +65,14 @@ func Compose() (*Set, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Load parses the compose vectors or fails the test.
+func Load(t testing.TB) *Set {
+	t.Helper()
+	s, err := Compose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
