@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds ./caddy: Caddy v2.11.9 with this module built in. Needs only Go.
 #
-#   ./xcaddy.sh        build ./caddy
-#   ./xcaddy.sh run    build if the sources changed, then run Caddyfile.example
+#   ./xcaddy.sh          build ./caddy
+#   ./xcaddy.sh ensure   build only if ./caddy is missing or older than the sources
+#   ./xcaddy.sh run      ensure, then run Caddyfile.example
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,7 +15,9 @@ build() {
 	# "@v0.0.0=." makes xcaddy use this checkout; without a version it asks
 	# the module proxy for the unpublished path and fails.
 	go run "$xcaddy" build "$caddy_version" --with "$module@v0.0.0=." --output ./caddy
-	if ! ./caddy list-modules | grep -qx 'http.handlers.zego_callback'; then
+	# Not a pipe into grep -q: under pipefail, grep quitting early fails it.
+	modules=$(./caddy list-modules)
+	if ! grep -qx 'http.handlers.zego_callback' <<<"$modules"; then
 		echo "xcaddy.sh: ./caddy was built without http.handlers.zego_callback" >&2
 		exit 1
 	fi
@@ -29,6 +32,9 @@ case "${1:-build}" in
 build)
 	build
 	;;
+ensure)
+	if stale; then build; fi
+	;;
 run)
 	if stale; then build; fi
 	if [ -z "${ZEGO_CALLBACK_SECRET:-}" ]; then
@@ -38,7 +44,7 @@ run)
 	exec ./caddy run --config Caddyfile.example --adapter caddyfile
 	;;
 *)
-	echo "usage: $0 [build|run]" >&2
+	echo "usage: $0 [build|ensure|run]" >&2
 	exit 2
 	;;
 esac

@@ -18,15 +18,18 @@ rounds=${ROUNDS:-2}
 rss_seconds=${RSS_SECONDS:-60}
 connections=${CONNECTIONS:-32}
 threads=${WRK_THREADS:-2}
-bodies_count=${BODIES_COUNT:-1000000}
+# Distinct callbacks signed for each (b) run: enough for this many requests/s.
+max_rps=${MAX_RPS:-15000}
 caddy_port=18080 upstream_port=18090 admin_port=18019
 
-if ! command -v wrk >/dev/null; then
-	echo "installing wrk from Debian's packages"
-	if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-	else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi
+missing=()
+for tool in wrk curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing ${missing[*]} from Debian's packages"
+	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-./xcaddy.sh >/dev/null # rebuilds only what changed
+./xcaddy.sh ensure >/dev/null
 
 work=$(mktemp -d)
 pids=()
@@ -62,10 +65,16 @@ CADDY
 caddy_pid=$!
 pids+=($caddy_pid)
 
-echo "signing $bodies_count distinct callbacks"
-"$work/loadtool" bodies -n "$bodies_count" -out "$work/bodies.txt"
+# sign SECONDS: fresh, never-sent callbacks for a (b) run of SECONDS,
+# signed now so that none is stale, in $work/bodies.txt.
+sign() {
+	"$work/loadtool" bodies -n $(($1 * max_rps)) -out "$work/bodies.txt"
+}
+seconds_of() { local d=$1; case $d in *m) echo $((${d%m} * 60)) ;; *s) echo "${d%s}" ;; *) echo "$d" ;; esac; }
+
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$upstream_port/count" >/dev/null && curl -sf -o /dev/null "http://127.0.0.1:$admin_port/config/" && break; sleep 0.1; done
 
+sign 1
 sample=$(head -n 1 "$work/bodies.txt")
 printf '%s' "$sample" >"$work/plain.txt"
 printf '%s' "${sample%\"signature\":*}\"signature\":\"0000000000000000000000000000000000000000\"}" >"$work/forged.txt"
@@ -80,29 +89,33 @@ LUA
 upstream_count() { curl -sf "http://127.0.0.1:$upstream_port/count"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$caddy_pid/status"; }
 
-# run NAME PATH LUA [BODY_FILE] -> prints "rps p99_ms"
+# run NAME PATH LUA [BODY_FILE] -> prints "rps p99_ms non2xx requests"
 run() {
 	local out
 	out=$(BODY_FILE=${4:-} BODIES="$work/bodies.txt" WRK_THREADS=$threads \
 		wrk -t "$threads" -c "$connections" -d "$duration" --latency -s "$3" "http://127.0.0.1:$caddy_port$2")
 	echo "$out" >>"$work/wrk-$1.log"
-	local rps p99 errors
+	local rps p99 errors requests
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	requests=$(awk '/requests in/ {print $1}' <<<"$out")
 	p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' <<<"$out")
 	errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-	echo "$rps $p99 ${errors:-0}"
+	echo "$rps $p99 ${errors:-0} $requests"
 }
 
 declare -A rps p99
 for round in $(seq "$rounds"); do
-	read -r r p e < <(run a /plain "$work/static.lua" "$work/plain.txt")
+	read -r r p e _ < <(run a /plain "$work/static.lua" "$work/plain.txt")
 	rps[a$round]=$r p99[a$round]=$p
 	echo "round $round (a) reverse_proxy alone:     $r req/s, p99 $p ms, non-2xx $e"
-	read -r r p e < <(run b /zego/compose bench/rotate.lua)
-	rps[b$round]=$r p99[b$round]=$p
-	echo "round $round (b) zego_callback, genuine:  $r req/s, p99 $p ms, non-2xx $e"
+	sign "$(seconds_of "$duration")"
 	before=$(upstream_count)
-	read -r r p e < <(run c /zego/compose "$work/static.lua" "$work/forged.txt")
+	read -r r p e n < <(run b /zego/compose bench/rotate.lua)
+	after=$(upstream_count)
+	rps[b$round]=$r p99[b$round]=$p
+	echo "round $round (b) zego_callback, genuine:  $r req/s, p99 $p ms, non-2xx $e, forwarded $((after - before)) of $n"
+	before=$(upstream_count)
+	read -r r p e _ < <(run c /zego/compose "$work/static.lua" "$work/forged.txt")
 	after=$(upstream_count)
 	rps[c$round]=$r p99[c$round]=$p
 	echo "round $round (c) zego_callback, forged:   $r req/s, p99 $p ms, rejected $e, reached upstream $((after - before))"
@@ -119,6 +132,7 @@ grep -h bodies_reused_rounds "$work"/wrk-b.log | awk '{s+=$2} END {print "genuin
 if [ "$rss_seconds" -gt 0 ]; then
 	echo
 	echo "RSS during (b) for ${rss_seconds}s:"
+	sign "$rss_seconds"
 	start_rss=$(rss_kib)
 	duration=${rss_seconds}s
 	run rss /zego/compose bench/rotate.lua >/dev/null &

@@ -247,6 +247,9 @@ func (f *callbackFlags) encode() (body, contentType string, err error) {
 		return b.String(), "application/x-www-form-urlencoded", nil
 	}
 	// ZEGO's field order, all string values, as in its documented example.
+	// The handler URL-decodes a JSON value holding a %XX escape, as ZEGO's
+	// values are URL-encoded: encode any value with a '%' so it arrives
+	// as given (with %20, not '+', for spaces).
 	var b strings.Builder
 	b.WriteByte('{')
 	for _, kv := range values {
@@ -256,8 +259,12 @@ func (f *callbackFlags) encode() (body, contentType string, err error) {
 		if b.Len() > 1 {
 			b.WriteByte(',')
 		}
+		text := kv.value
+		if c.format == "json" && strings.Contains(text, "%") {
+			text = strings.ReplaceAll(url.QueryEscape(text), "+", "%20")
+		}
 		key, _ := json.Marshal(kv.key)
-		value, _ := json.Marshal(kv.value)
+		value, _ := json.Marshal(text)
 		b.Write(key)
 		b.WriteByte(':')
 		b.Write(value)
@@ -291,6 +298,11 @@ func runSend(cmd *cobra.Command, _ []string) error {
 	}
 	if repeat < 1 {
 		return errors.New("--repeat must be at least 1")
+	}
+	if repeat > 1 && (f.taskIDGiven || f.nonceGiven || f.timestampGiven) {
+		// A fixed task is a duplicate after the first; a fixed nonce and
+		// timestamp repeat the signature, which is a replay.
+		return errors.New("--repeat sends distinct callbacks: drop --task-id, --nonce and --timestamp")
 	}
 	out := cmd.OutOrStdout()
 	client := &http.Client{Timeout: timeout}

@@ -84,6 +84,8 @@ func TestCLIFlagErrors(t *testing.T) {
 		{"send to a non-HTTP URL", []string{"send", "--secret", "a", "--url", "ftp://x"}, "--url must be an http or https URL"},
 		{"send with too many retries", []string{"send", "--secret", "a", "--url", "http://127.0.0.1:1", "--retries", "6"}, "--retries must be between 0 and 5"},
 		{"send with no repeat", []string{"send", "--secret", "a", "--url", "http://127.0.0.1:1", "--repeat", "0"}, "--repeat must be at least 1"},
+		{"repeat with a fixed task", []string{"send", "--secret", "a", "--url", "http://127.0.0.1:1", "--repeat", "2", "--task-id", "t"}, "drop --task-id, --nonce and --timestamp"},
+		{"repeat with a fixed nonce", []string{"send", "--secret", "a", "--url", "http://127.0.0.1:1", "--repeat", "2", "--nonce", "1"}, "drop --task-id, --nonce and --timestamp"},
 		{"verify without a secret", []string{"verify"}, "a secret is required"},
 		{"verify a missing file", []string{"verify", "--secret", "a", "/nonexistent/body.json"}, "no such file"},
 	}
@@ -105,7 +107,8 @@ func TestCLISignAcceptedByHandler(t *testing.T) {
 	for _, format := range []string{"json", "form", "encoded-json"} {
 		t.Run(format, func(t *testing.T) {
 			task := newTaskID()
-			body, err := runCLI(t, "", "sign", "--secret", dedupeSecret, "--format", format, "--task-id", task, "--replay-url", "https://example.com/a+b.mp4?x=1&y=2")
+			body, err := runCLI(t, "", "sign", "--secret", dedupeSecret, "--format", format, "--task-id", task,
+				"--replay-url", "https://example.com/a+b%20c.mp4?x=1&y=2", "--message", "a b+c %41 100%")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,7 +123,8 @@ func TestCLISignAcceptedByHandler(t *testing.T) {
 			if err := json.Unmarshal(received[len(received)-1].body, &doc); err != nil {
 				t.Fatal(err)
 			}
-			if doc["task_id"] != task || doc["replay_url"] != "https://example.com/a+b.mp4?x=1&y=2" {
+			// Every shape arrives exactly as given to sign.
+			if doc["task_id"] != task || doc["replay_url"] != "https://example.com/a+b%20c.mp4?x=1&y=2" || doc["message"] != "a b+c %41 100%" {
 				t.Fatalf("upstream got %v", doc)
 			}
 		})
