@@ -479,11 +479,13 @@ func (d *jsonDecoder) scanString(decode bool) (string, bool) {
 	s, start := d.s, d.pos
 	escaped := false
 	for i := start; i < len(s); {
-		c := s[i]
-		if !stringSpecial[c] {
+		for i < len(s) && !stringSpecial[s[i]] {
 			i++
-			continue
 		}
+		if i == len(s) {
+			break
+		}
+		c := s[i]
 		switch {
 		case c == '"':
 			d.pos = i + 1

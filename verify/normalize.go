@@ -61,11 +61,13 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if !jsonEscapeStart[c] {
+		for i < len(s) && !jsonEscapeStart[s[i]] {
 			i++
-			continue
 		}
+		if i == len(s) {
+			break
+		}
+		c := s[i]
 		if c == 0xE2 { // the lead byte of U+2028 and U+2029
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == '\u2028' || r == '\u2029' {
