@@ -212,29 +212,12 @@ func (h *Handler) clock() func() time.Time {
 	return time.Now
 }
 
-// Validate checks the settings that Provision does not.
+// Validate checks the settings that Provision does not use.
 func (h *Handler) Validate() error {
 	if h.MaxBody < 1 || h.MaxBody > maxBodyLimit {
 		return fmt.Errorf("max_body must be between 1 and %d bytes, not %d", maxBodyLimit, h.MaxBody)
 	}
-	for _, event := range h.Events {
-		if !isEventName(event) {
-			return fmt.Errorf("event %q is not an event name (letters, digits and underscores)", event)
-		}
-	}
 	return nil
-}
-
-func isEventName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // ServeHTTP verifies the callback and, when it is genuine, replaces the

@@ -66,6 +66,11 @@ func New(opts Options) (*Verifier, error) {
 		maxAgeSeconds: int64(opts.MaxAge / time.Second),
 		now:           opts.Now,
 	}
+	for _, event := range opts.Events {
+		if !isToken(event, maxEventBytes, false) {
+			return nil, fmt.Errorf("verify: event %q is not an event name (1 to 64 letters, digits or underscores)", event)
+		}
+	}
 	for appID, secrets := range opts.AppSecrets {
 		if len(secrets) == 0 || slices.Contains(secrets, "") {
 			return nil, fmt.Errorf("verify: app %d has no secret, or an empty one", appID)

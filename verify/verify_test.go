@@ -380,6 +380,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"no secret", verify.Options{MaxAge: time.Minute}},
 		{"empty secret", verify.Options{Secrets: []string{"a", ""}, MaxAge: time.Minute}},
 		{"no max age", verify.Options{Secrets: []string{"a"}}},
+		{"bad event name", verify.Options{Secrets: []string{"a"}, Events: []string{"com pose"}, MaxAge: time.Minute}},
 		{"app without secrets", verify.Options{AppSecrets: map[uint32][]string{1: nil}, MaxAge: time.Minute}},
 		{"app with an empty secret", verify.Options{AppSecrets: map[uint32][]string{1: {""}}, MaxAge: time.Minute}},
 		{"app block outside the allowlist", verify.Options{Secrets: []string{"a"}, AppIDs: []uint32{1}, AppSecrets: map[uint32][]string{3: {"b"}}, MaxAge: time.Minute}},
