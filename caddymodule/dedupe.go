@@ -109,11 +109,12 @@ func (h *Handler) Cleanup() error {
 // deliverOnce forwards a verified callback unless it is a tampered replay,
 // already delivered, or being delivered right now. A store failure never
 // stops a genuine callback: it is forwarded, as a duplicate beats a loss.
-func (h *Handler) deliverOnce(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, callback *verify.Callback, doc []byte, next caddyhttp.Handler, start time.Time) error {
+func (h *Handler) deliverOnce(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, d *delivery, next caddyhttp.Handler) error {
 	ctx := r.Context()
+	callback, start := &d.callback, d.start
 	signatureID := decodeID(callback.SignatureKey())
-	deliveryID := decodeID(callback.IdempotencyKey())
-	digest := sha256.Sum256(doc)
+	deliveryID := decodeID(d.idempotencyKey)
+	digest := sha256.Sum256(d.doc)
 
 	replayed, err := h.store.claimSignature(ctx, signatureID, [16]byte(digest[:16]), 2*time.Duration(h.MaxAge))
 	if err != nil {
@@ -143,7 +144,7 @@ func (h *Handler) deliverOnce(w http.ResponseWriter, r *http.Request, repl *cadd
 		}
 	}
 
-	status, err := h.forward(w, r, callback, doc, next, start)
+	status, err := h.forward(w, r, d, next)
 	if err != nil {
 		return err
 	}

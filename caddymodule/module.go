@@ -230,18 +230,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.reject(r, repl, &callback, err, start)
 	}
 	setPlaceholders(repl, &callback)
-	doc := callback.AppendJSON(make([]byte, 0, 512))
-	if h.store != nil {
-		return h.deliverOnce(w, r, repl, &callback, doc, next, start)
+	d := &delivery{
+		callback:       callback,
+		doc:            callback.AppendJSON(make([]byte, 0, 512)),
+		idempotencyKey: callback.IdempotencyKey(),
+		start:          start,
 	}
-	_, err = h.forward(w, r, &callback, doc, next, start)
+	if h.store != nil {
+		return h.deliverOnce(w, r, repl, d, next)
+	}
+	_, err = h.forward(w, r, d, next)
 	return err
+}
+
+// delivery is a verified callback on its way to the upstream.
+type delivery struct {
+	callback       verify.Callback
+	doc            []byte // the normalized document
+	idempotencyKey string
+	start          time.Time
 }
 
 // forward hands the normalized document to next, records the outcome, and
 // returns the status next answered with.
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request, callback *verify.Callback, doc []byte, next caddyhttp.Handler, start time.Time) (int, error) {
-	forwardNormalized(r, callback, doc)
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, next caddyhttp.Handler) (int, error) {
+	forwardNormalized(r, d)
+	callback, start := &d.callback, d.start
 	event := h.eventLabel(callback.Event)
 	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
 	recorder := caddyhttp.NewResponseRecorder(w, nil, nil)
@@ -353,7 +367,8 @@ const zegoHeaderPrefix = "X-Zego-"
 
 // forwardNormalized replaces the request body with the normalized document
 // and sets the headers the upstream relies on.
-func forwardNormalized(r *http.Request, callback *verify.Callback, doc []byte) {
+func forwardNormalized(r *http.Request, d *delivery) {
+	callback, doc := &d.callback, d.doc
 	for name := range r.Header {
 		if len(name) >= len(zegoHeaderPrefix) && strings.EqualFold(name[:len(zegoHeaderPrefix)], zegoHeaderPrefix) {
 			delete(r.Header, name)
@@ -369,7 +384,7 @@ func forwardNormalized(r *http.Request, callback *verify.Callback, doc []byte) {
 	r.Header.Set("X-Zego-Event", callback.Event)
 	r.Header.Set("X-Zego-App-Id", strconv.FormatUint(uint64(callback.AppID), 10))
 	r.Header.Set("X-Zego-Task-Id", callback.TaskID)
-	r.Header.Set("Idempotency-Key", callback.IdempotencyKey())
+	r.Header.Set("Idempotency-Key", d.idempotencyKey)
 	r.ContentLength = int64(len(doc))
 	r.TransferEncoding = nil
 	r.Body = io.NopCloser(bytes.NewReader(doc))
