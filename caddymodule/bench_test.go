@@ -1,0 +1,74 @@
+package caddymodule
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
+)
+
+// BenchmarkServeHTTP is the handler's whole share of a genuine callback with
+// dedupe on (memory store): HTTP-level checks, reading the body, verifying,
+// the dedupe records, rewriting the request, metrics and the log line. The
+// next handler answers 200 at once. Each iteration is a distinct callback.
+func BenchmarkServeHTTP(b *testing.B) {
+	for _, tc := range []struct {
+		name         string
+		dedupe, logs bool
+	}{{"dedupe", true, true}, {"dedupe_off", false, true}, {"dedupe_no_log_line", true, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := &Handler{Secrets: []string{"bench-secret"}, AppIDs: []uint32{1234567890}, DedupeDisabled: !tc.dedupe, DedupeMax: 1 << 20}
+			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+			defer cancel()
+			if err := h.Provision(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if !tc.logs {
+				h.logger = zap.NewNop() // what a log level above INFO leaves
+			}
+			defer h.Cleanup()
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			bodies := make([]string, 100_000)
+			for i := range bodies {
+				nonce := strconv.Itoa(1_000_000 + i)
+				bodies[i] = `{"appid":"1234567890","event":"compose","replay_url":"https://vod.example.com/43b7b075vodtranscq1500030200/93172bfa1397757897438985100/dt6.mp4","task_id":"bench-` +
+					nonce + `","file_id":"1397757897438985100","code":"0","message":"SUCCESS","timestamp":"` + ts + `","nonce":"` + nonce + `","signature":"` + verify.Sign("bench-secret", ts, nonce) + `"}`
+			}
+			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				w.WriteHeader(http.StatusOK)
+				return nil
+			})
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if i == len(bodies) {
+					b.StopTimer()
+					_ = h.Cleanup() // a fresh store: every callback stays first-seen
+					logger := h.logger
+					if err := h.Provision(ctx); err != nil {
+						b.Fatal(err)
+					}
+					h.logger = logger
+					i = 0
+					b.StartTimer()
+				}
+				r := httptest.NewRequest(http.MethodPost, "/zego/compose", strings.NewReader(bodies[i]))
+				r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
+				w := httptest.NewRecorder()
+				if err := h.ServeHTTP(w, r, next); err != nil || w.Code != http.StatusOK {
+					b.Fatalf("callback %d: %v %d", i, err, w.Code)
+				}
+				i++
+			}
+		})
+	}
+}
