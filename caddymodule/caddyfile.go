@@ -90,74 +90,64 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.Events = append(h.Events, args...)
 		case "max_age":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			dur, err := caddy.ParseDuration(d.Val())
+			value, err := singleArg(d)
 			if err != nil {
-				return d.Errf("bad max_age %q: %v", d.Val(), err)
+				return err
+			}
+			dur, err := caddy.ParseDuration(value)
+			if err != nil {
+				return d.Errf("bad max_age %q: %v", value, err)
 			}
 			if dur < time.Second {
-				return d.Errf("max_age must be at least 1s, not %s", d.Val())
+				return d.Errf("max_age must be at least 1s, not %s", value)
 			}
 			h.MaxAge = caddy.Duration(dur)
-			if d.NextArg() {
-				return d.ArgErr()
-			}
 		case "max_body":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			size, err := humanize.ParseBytes(d.Val())
+			value, err := singleArg(d)
 			if err != nil {
-				return d.Errf("bad max_body %q: %v", d.Val(), err)
+				return err
+			}
+			size, err := humanize.ParseBytes(value)
+			if err != nil {
+				return d.Errf("bad max_body %q: %v", value, err)
 			}
 			if size == 0 || size > maxBodyLimit {
-				return d.Errf("max_body must be between 1 byte and 1MiB, not %s", d.Val())
+				return d.Errf("max_body must be between 1 byte and 1MiB, not %s", value)
 			}
 			h.MaxBody = int64(size)
-			if d.NextArg() {
-				return d.ArgErr()
-			}
 		case "dedupe":
-			if !d.NextArg() {
-				return d.ArgErr()
+			value, err := singleArg(d)
+			if err != nil {
+				return err
 			}
-			if d.Val() == "off" {
+			if value == "off" {
 				h.DedupeDisabled = true
 			} else {
-				ttl, err := caddy.ParseDuration(d.Val())
+				ttl, err := caddy.ParseDuration(value)
 				if err != nil || ttl < time.Second {
-					return d.Errf("dedupe must be off or a duration of at least 1s, not %q", d.Val())
+					return d.Errf("dedupe must be off or a duration of at least 1s, not %q", value)
 				}
 				h.DedupeTTL = caddy.Duration(ttl)
 			}
-			if d.NextArg() {
-				return d.ArgErr()
-			}
 		case "dedupe_store":
-			if !d.NextArg() {
-				return d.ArgErr()
+			value, err := singleArg(d)
+			if err != nil {
+				return err
 			}
-			if d.Val() != storeMemory && d.Val() != storeStorage {
-				return d.Errf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, d.Val())
+			if value != storeMemory && value != storeStorage {
+				return d.Errf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, value)
 			}
-			h.DedupeStore = d.Val()
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			h.DedupeStore = value
 		case "dedupe_max":
-			if !d.NextArg() {
-				return d.ArgErr()
+			value, err := singleArg(d)
+			if err != nil {
+				return err
 			}
-			n, err := strconv.Atoi(d.Val())
+			n, err := strconv.Atoi(value)
 			if err != nil || n < 1 {
-				return d.Errf("dedupe_max must be a positive number of entries, not %q", d.Val())
+				return d.Errf("dedupe_max must be a positive number of entries, not %q", value)
 			}
 			h.DedupeMax = n
-			if d.NextArg() {
-				return d.ArgErr()
-			}
 		default:
 			return d.Errf("unrecognized subdirective %s", option)
 		}
@@ -196,6 +186,18 @@ func parseAppBlock(d *caddyfile.Dispenser) (AppSecrets, error) {
 		return app, d.Errf("app %d has no secret", app.AppID)
 	}
 	return app, nil
+}
+
+// singleArg reads the one argument of a single-value option.
+func singleArg(d *caddyfile.Dispenser) (string, error) {
+	if !d.NextArg() {
+		return "", d.ArgErr()
+	}
+	value := d.Val()
+	if d.NextArg() {
+		return "", d.ArgErr()
+	}
+	return value, nil
 }
 
 // secretArg reads the one argument of a secret line. Its errors never quote

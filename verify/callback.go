@@ -223,13 +223,8 @@ func (f *rawFields) digits(i int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s == "" {
+	if s == "" || !isDigits(s) {
 		return "", invalid(fieldNames[i], "must be decimal digits")
-	}
-	for j := 0; j < len(s); j++ {
-		if !isDigit(s[j]) {
-			return "", invalid(fieldNames[i], "must be decimal digits")
-		}
 	}
 	return s, nil
 }
