@@ -3,6 +3,7 @@ package verify
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -121,8 +122,8 @@ func (f *rawFields) callback() (Callback, error) {
 	if err != nil {
 		return c, err
 	}
-	id, err := strconv.ParseUint(appID, 10, 32)
-	if err != nil {
+	id, ok := parseDigits(appID, math.MaxUint32)
+	if !ok {
 		return c, invalid("appid", "does not fit an unsigned 32-bit integer")
 	}
 	c.AppID = uint32(id)
@@ -145,7 +146,8 @@ func (f *rawFields) callback() (Callback, error) {
 		return c, invalid("timestamp", "more than 13 digits")
 	}
 	c.rawTimestamp = timestamp
-	c.Timestamp, _ = strconv.ParseInt(timestamp, 10, 64) // at most 13 digits: cannot fail
+	seconds, _ := parseDigits(timestamp, math.MaxInt64/10) // at most 13 digits: cannot fail
+	c.Timestamp = int64(seconds)
 	if len(timestamp) == millisecondDigits {
 		c.Timestamp /= 1000
 	}
@@ -263,15 +265,7 @@ func isToken(s string, maxLen int, hyphen bool) bool {
 // isVisibleASCII reports whether s is 1 to maxLen characters from '!' to
 // '~'. Such values are also safe as HTTP header values.
 func isVisibleASCII(s string, maxLen int) bool {
-	if s == "" || len(s) > maxLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '!' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
+	return s != "" && len(s) <= maxLen && visibleASCII(s)
 }
 
 // isHTTPURL reports whether s is an absolute http or https URL with a host,
@@ -279,28 +273,28 @@ func isVisibleASCII(s string, maxLen int) bool {
 // allocation-free form of what url.Parse accepts (FuzzParse holds it to
 // that).
 func isHTTPURL(s string) bool {
-	if len(s) > maxReplayURLBytes {
+	if len(s) > maxReplayURLBytes || !controlFree(s) {
 		return false
 	}
 	var rest string
 	switch {
-	case len(s) >= 8 && strings.EqualFold(s[:8], "https://"):
+	case hasPrefixFold(s, "https://"):
 		rest = s[8:]
-	case len(s) >= 7 && strings.EqualFold(s[:7], "http://"):
+	case hasPrefixFold(s, "http://"):
 		rest = s[7:]
 	default:
 		return false
 	}
-	authorityEnd := strings.IndexAny(rest, "/?#")
-	if authorityEnd < 0 {
-		authorityEnd = len(rest)
+	// The authority runs to the first '/', '?' or '#', none of which is an
+	// authority byte.
+	authorityEnd := 0
+	for authorityEnd < len(rest) && authorityByte[rest[authorityEnd]] {
+		authorityEnd++
+	}
+	if authorityEnd < len(rest) && rest[authorityEnd] != '/' && rest[authorityEnd] != '?' && rest[authorityEnd] != '#' {
+		return false
 	}
 	authority := rest[:authorityEnd]
-	for i := 0; i < len(authority); i++ {
-		if !authorityByte[authority[i]] {
-			return false
-		}
-	}
 	host := authority[strings.LastIndexByte(authority, '@')+1:]
 	if strings.HasPrefix(host, "[") { // an IPv6 literal
 		end := strings.IndexByte(host, ']')
@@ -308,17 +302,12 @@ func isHTTPURL(s string) bool {
 			return false
 		}
 		host, port := host[1:end], host[end+1:]
-		if host == "" || strings.ContainsAny(host, "[]") || port != "" && (port[0] != ':' || !isDigits(port[1:])) {
+		if host == "" || hasBracket(host) || port != "" && (port[0] != ':' || !isDigits(port[1:])) {
 			return false
 		}
 	} else {
 		name, port, _ := strings.Cut(host, ":")
-		if name == "" || strings.ContainsAny(name, "[]") || !isDigits(port) {
-			return false
-		}
-	}
-	for i := 0; i < len(rest); i++ {
-		if c := rest[i]; c < 0x20 || c == 0x7f {
+		if name == "" || hasBracket(name) || !isDigits(port) {
 			return false
 		}
 	}
@@ -327,6 +316,29 @@ func isHTTPURL(s string) bool {
 	path, fragment, _ := strings.Cut(rest[authorityEnd:], "#")
 	path, _, _ = strings.Cut(path, "?")
 	return validEscapes(path) && validEscapes(fragment)
+}
+
+// hasBracket reports whether s holds '[' or ']'.
+func hasBracket(s string) bool {
+	return strings.IndexByte(s, '[') >= 0 || strings.IndexByte(s, ']') >= 0
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case; prefix is in lower
+// case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // validEscapes reports whether every '%' in s starts a %XX escape.
@@ -338,6 +350,18 @@ func validEscapes(s string) bool {
 		s = s[i+3:]
 	}
 	return true
+}
+
+// parseDigits is the value of s, which isDigits accepted; ok is false when
+// it exceeds limit, which must be below math.MaxUint64/10 so that no step
+// overflows.
+func parseDigits(s string, limit uint64) (n uint64, ok bool) {
+	for i := 0; i < len(s); i++ {
+		if n = n*10 + uint64(s[i]-'0'); n > limit {
+			return 0, false
+		}
+	}
+	return n, true
 }
 
 func isDigits(s string) bool {

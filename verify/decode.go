@@ -146,9 +146,19 @@ func decodeBody(body string, f *rawFields) error {
 	return malformed("neither a JSON object nor a form")
 }
 
+// trimSpace trims JSON's whitespace; strings.Trim would build its cutset on
+// every call.
 func trimSpace(s string) string {
-	return strings.Trim(s, " \t\r\n")
+	for s != "" && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for s != "" && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 func decodeForm(body string, f *rawFields) error {
 	if !utf8.ValidString(body) {
@@ -186,10 +196,15 @@ func decodeForm(body string, f *rawFields) error {
 // urlDecodeValues, a string value holding a valid %XX escape is URL-decoded
 // once with form rules.
 func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
-	if !utf8.ValidString(s) {
+	// A body of printable ASCII without a backslash, as ZEGO sends, is valid
+	// UTF-8 and has no escape or control character in any string.
+	plain := printableASCII(s) && strings.IndexByte(s, '\\') < 0
+	if !plain && !utf8.ValidString(s) {
 		return malformed("invalid UTF-8")
 	}
-	d := jsonDecoder{s: s}
+	d := jsonDecoder{s: s, plain: plain}
+	// Without a '%' in the body, no value needs URL decoding.
+	urlDecodeValues = urlDecodeValues && strings.IndexByte(s, '%') >= 0
 	if !d.consume('{') {
 		return malformed("not a JSON object")
 	}
@@ -286,8 +301,11 @@ func isHex(c byte) bool {
 // jsonDecoder is a strict scanner for the flat callback object. It works on
 // a string so that values are substrings of the body, not copies.
 type jsonDecoder struct {
-	s       string
-	pos     int
+	s   string
+	pos int
+	// plain is set when s has no escape and no control character: every
+	// string ends at the next quote.
+	plain   bool
 	tooDeep bool
 }
 
@@ -299,13 +317,8 @@ func (d *jsonDecoder) syntaxError() error {
 }
 
 func (d *jsonDecoder) skipSpace() {
-	for d.pos < len(d.s) {
-		switch d.s[d.pos] {
-		case ' ', '\t', '\r', '\n':
-			d.pos++
-		default:
-			return
-		}
+	for d.pos < len(d.s) && isSpace(d.s[d.pos]) {
+		d.pos++
 	}
 }
 
@@ -477,6 +490,14 @@ func (d *jsonDecoder) scanString(decode bool) (string, bool) {
 		return "", false
 	}
 	s, start := d.s, d.pos
+	if d.plain {
+		n := strings.IndexByte(s[start:], '"')
+		if n < 0 {
+			return "", false
+		}
+		d.pos = start + n + 1
+		return s[start : start+n], true
+	}
 	escaped := false
 	for i := start; i < len(s); {
 		for i < len(s) && !stringSpecial[s[i]] {

@@ -59,6 +59,10 @@ func (c *Callback) AppendJSON(dst []byte) []byte {
 func appendJSONString(dst []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
+	if escapeFree(s) { // most values
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		for i < len(s) && !jsonEscapeStart[s[i]] {

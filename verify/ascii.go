@@ -1,0 +1,92 @@
+package verify
+
+// Word-at-a-time byte tests for the long scans of the hot path (JSON string
+// contents, the output's escaping, replay_url): eight bytes per step. Each
+// test answers exactly whether any byte of the word matches, which is all
+// its callers ask; it may misplace which byte.
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// load64 reads s[:8] little-endian; the compiler merges the byte loads.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// zeroBytes has the high bit of some byte set if and only if x has a zero
+// byte.
+func zeroBytes(x uint64) uint64 { return (x - lowBits) &^ x & highBits }
+
+// bytesBelow has the high bit of some byte set if and only if x has a byte
+// below n (n at most 0x80).
+func bytesBelow(x uint64, n byte) uint64 { return (x - uint64(n)*lowBits) &^ x & highBits }
+
+// escapeFree reports whether s is ASCII that JSON carries as it is: no
+// control character, '"' or '\'.
+func escapeFree(s string) bool {
+	for ; len(s) >= 8; s = s[8:] {
+		x := load64(s)
+		// x^0x02 maps '"' to 0x20 and keeps control characters below it.
+		if x&highBits|bytesBelow(x^0x02*lowBits, 0x21)|zeroBytes(x^'\\'*lowBits) != 0 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// visibleASCII reports whether every byte of s is from '!' to '~'.
+func visibleASCII(s string) bool {
+	for ; len(s) >= 8; s = s[8:] {
+		x := load64(s)
+		if x&highBits|bytesBelow(x, '!')|zeroBytes(x^0x7F*lowBits) != 0 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < '!' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// controlFree reports whether s has no ASCII control character (below 0x20,
+// or 0x7F).
+func controlFree(s string) bool {
+	for ; len(s) >= 8; s = s[8:] {
+		x := load64(s)
+		if bytesBelow(x, 0x20)|zeroBytes(x^0x7F*lowBits) != 0 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7F {
+			return false
+		}
+	}
+	return true
+}
+
+// printableASCII reports whether every byte of s is ASCII from 0x20 to 0x7F.
+func printableASCII(s string) bool {
+	for ; len(s) >= 8; s = s[8:] {
+		x := load64(s)
+		if x&highBits|bytesBelow(x, 0x20) != 0 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,50 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+)
+
+// The word-at-a-time tests against their byte-by-byte definitions: every
+// byte value at every position of a string longer than two words, and
+// every pair of byte values side by side, within a word and across two (a
+// borrow from one byte can reach the next).
+func TestASCIIClassesMatchBytewise(t *testing.T) {
+	classes := []struct {
+		name  string
+		words func(string) bool
+		byte  func(byte) bool
+	}{
+		{"escapeFree", escapeFree, func(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }},
+		{"visibleASCII", visibleASCII, func(c byte) bool { return c >= '!' && c <= '~' }},
+		{"controlFree", controlFree, func(c byte) bool { return c >= 0x20 && c != 0x7F }},
+		{"printableASCII", printableASCII, func(c byte) bool { return c >= 0x20 && c < 0x80 }},
+	}
+	for _, class := range classes {
+		check := func(s []byte) {
+			want := true
+			for _, c := range s {
+				want = want && class.byte(c)
+			}
+			if got := class.words(string(s)); got != want {
+				t.Fatalf("%s(%q) = %v, want %v", class.name, s, got, want)
+			}
+		}
+		base := []byte(strings.Repeat("a", 19))
+		for pos := range base {
+			for c := range 256 {
+				s := append([]byte(nil), base...)
+				s[pos] = byte(c)
+				check(s)
+			}
+		}
+		for _, pos := range []int{3, 7, 15} {
+			for pair := range 1 << 16 {
+				s := append([]byte(nil), base...)
+				s[pos], s[pos+1] = byte(pair), byte(pair>>8)
+				check(s)
+			}
+		}
+		check(nil)
+	}
+}
