@@ -24,7 +24,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 	for _, tc := range []struct {
 		name         string
 		dedupe, logs bool
-	}{{"dedupe", true, true}, {"dedupe_off", false, true}, {"dedupe_no_log_line", true, false}} {
+	}{{"dedupe", true, true}, {"dedupe_off", false, true}, {"dedupe_no_log_line", true, false}, {"dedupe_off_no_log_line", false, false}} {
 		b.Run(tc.name, func(b *testing.B) {
 			h := &Handler{Secrets: []string{"bench-secret"}, AppIDs: []uint32{1234567890}, DedupeDisabled: !tc.dedupe, DedupeMax: 1 << 20}
 			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})

@@ -379,18 +379,35 @@ func forwardNormalized(r *http.Request, d *delivery) {
 	// client must not strip the ones set below.
 	r.Header.Del("Connection")
 	r.Header.Del("Upgrade")
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Content-Length", strconv.Itoa(len(doc)))
-	r.Header.Set("X-Zego-Event", callback.Event)
-	r.Header.Set("X-Zego-App-Id", strconv.FormatUint(uint64(callback.AppID), 10))
-	r.Header.Set("X-Zego-Task-Id", callback.TaskID)
-	r.Header.Set("Idempotency-Key", d.idempotencyKey)
+	// The six values share one allocation; the names are canonical.
+	values := [...]string{
+		"application/json", strconv.Itoa(len(doc)), callback.Event,
+		strconv.FormatUint(uint64(callback.AppID), 10), callback.TaskID, d.idempotencyKey,
+	}
+	shared := values[:]
+	for i, name := range forwardedHeaders {
+		r.Header[name] = shared[i : i+1 : i+1]
+	}
 	r.ContentLength = int64(len(doc))
 	r.TransferEncoding = nil
-	r.Body = io.NopCloser(bytes.NewReader(doc))
+	r.Body = newDocBody(doc)
 	// reverse_proxy calls GetBody to resend the body on a retry.
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(doc)), nil }
+	r.GetBody = func() (io.ReadCloser, error) { return newDocBody(doc), nil }
 }
+
+// forwardedHeaders are the headers forwardNormalized sets, in its order.
+var forwardedHeaders = [...]string{"Content-Type", "Content-Length", "X-Zego-Event", "X-Zego-App-Id", "X-Zego-Task-Id", "Idempotency-Key"}
+
+// docBody is the normalized document as a request body.
+type docBody struct{ bytes.Reader }
+
+func newDocBody(doc []byte) *docBody {
+	b := new(docBody)
+	b.Reset(doc)
+	return b
+}
+
+func (*docBody) Close() error { return nil }
 
 // setPlaceholders publishes an accepted callback's identity.
 func setPlaceholders(repl *caddy.Replacer, callback *verify.Callback) {
