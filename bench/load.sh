@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
 # End-to-end load test through the real ./caddy on loopback. In one run it
-# alternates three configurations and reports requests/s and p99 for each:
-#   (a) reverse_proxy alone, posting the same callbacks to a plain route
-#   (b) zego_callback + reverse_proxy, every request a distinct, valid callback
-#   (c) forged callbacks (bad signature) to the same route
+# alternates four configurations and reports requests/s and p99 for each:
+#   (a)  reverse_proxy alone, posting the same callbacks to a plain route
+#   (b)  zego_callback + reverse_proxy, every request a distinct, valid
+#        callback, with the default logs (one INFO line per callback)
+#   (b') the same with the per-callback lines dropped by Caddy's own log
+#        config (the zego_callback logger at WARN), after a reload
+#   (c)  forged callbacks (bad signature) to the same route
 # then runs (b) for RSS_SECONDS and reports Caddy's RSS at start and end.
 #
-#   bench/load.sh                      # DURATION=10s ROUNDS=2 RSS_SECONDS=60
-#   CADDY_LOG_LEVEL=WARN bench/load.sh # without the per-callback INFO line
+#   bench/load.sh    # DURATION=8s ROUNDS=3 RSS_SECONDS=60
 #
 # It installs wrk from Debian's packages if missing, starts its own
 # upstream and Caddy on 127.0.0.1 only, and stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=${DURATION:-10s}
-rounds=${ROUNDS:-2}
+duration=${DURATION:-8s}
+rounds=${ROUNDS:-3}
 rss_seconds=${RSS_SECONDS:-60}
 connections=${CONNECTIONS:-32}
-log_level=${CADDY_LOG_LEVEL:-INFO}
 threads=${WRK_THREADS:-2}
 # Distinct callbacks signed for each (b) run: enough for this many requests/s.
 max_rps=${MAX_RPS:-15000}
@@ -47,13 +48,19 @@ go build -o "$work/loadtool" ./bench/loadtool
 "$work/loadtool" upstream -addr "127.0.0.1:$upstream_port" &
 pids+=($!)
 
-cat >"$work/Caddyfile" <<CADDY
+# caddyfile LEVEL: the config, with the zego_callback logger at LEVEL.
+caddyfile() {
+	cat >"$work/Caddyfile" <<CADDY
 {
 	admin 127.0.0.1:$admin_port
 	default_bind 127.0.0.1
 	persist_config off
-	log {
-		level $log_level
+	log default {
+		exclude http.handlers.zego_callback
+	}
+	log zego_callback {
+		include http.handlers.zego_callback
+		level $1
 	}
 }
 http://127.0.0.1:$caddy_port {
@@ -66,14 +73,20 @@ http://127.0.0.1:$caddy_port {
 	}
 }
 CADDY
+}
+reload() {
+	caddyfile "$1"
+	./caddy reload --config "$work/Caddyfile" --adapter caddyfile --address "127.0.0.1:$admin_port" 2>>"$work/reload.log"
+}
+caddyfile INFO
 ./caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 &
 caddy_pid=$!
 pids+=($caddy_pid)
 
-# sign SECONDS: fresh, never-sent callbacks for a (b) run of SECONDS,
-# signed now so that none is stale, in $work/bodies.txt.
+# sign SECONDS [FILE]: fresh, never-sent callbacks for a run of SECONDS,
+# signed now so that none is stale, in FILE ($work/bodies.txt).
 sign() {
-	"$work/loadtool" bodies -n $(($1 * max_rps)) -out "$work/bodies.txt"
+	"$work/loadtool" bodies -n $(($1 * max_rps)) -out "${2:-$work/bodies.txt}"
 }
 seconds_of() { local d=$1; case $d in *m) echo $((${d%m} * 60)) ;; *s) echo "${d%s}" ;; *) echo "$d" ;; esac; }
 
@@ -87,12 +100,18 @@ for _ in $(seq 1000); do printf '%s\n' "$forged"; done >"$work/forged.txt"
 
 upstream_count() { curl -sf "http://127.0.0.1:$upstream_port/count"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$caddy_pid/status"; }
+# Caddy's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$caddy_pid/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
 
-# run NAME PATH BODIES -> prints "rps p99_ms non2xx requests". Every
+# run NAME PATH BODIES -> prints "rps p99_ms non2xx requests cpu_us", where
+# cpu_us is Caddy's CPU time per request in µs: its cost, which a busy
+# shared machine blurs less than it blurs throughput. Every
 # configuration goes through the same Lua script, so the client does the
-# same work per request in all three.
+# same work per request in all of them.
 run() {
-	local out
+	local out ticks
+	ticks=$(cpu_ticks)
 	out=$(BODIES="$3" WRK_THREADS=$threads \
 		wrk -t "$threads" -c "$connections" -d "$duration" --latency -s bench/rotate.lua "http://127.0.0.1:$caddy_port$2")
 	echo "$out" >>"$work/wrk-$1.log"
@@ -101,36 +120,47 @@ run() {
 	requests=$(awk '/requests in/ {print $1}' <<<"$out")
 	p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' <<<"$out")
 	errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-	echo "$rps $p99 ${errors:-0} $requests"
+	ticks=$(($(cpu_ticks) - ticks))
+	echo "$rps $p99 ${errors:-0} $requests $((ticks * 1000000 / ticks_per_second / requests))"
 }
 
-declare -A rps p99
+declare -A rps p99 cpu
 for round in $(seq "$rounds"); do
 	sign "$(seconds_of "$duration")"
+	sign "$(seconds_of "$duration")" "$work/bodies-quiet.txt"
 	# (a) sends the same callbacks to /plain, which has no zego_callback:
 	# they stay never-seen for (b).
-	read -r r p e _ < <(run a /plain "$work/bodies.txt")
-	rps[a$round]=$r p99[a$round]=$p
-	echo "round $round (a) reverse_proxy alone:     $r req/s, p99 $p ms, non-2xx $e"
+	read -r r p e _ u < <(run a /plain "$work/bodies.txt")
+	rps[a$round]=$r p99[a$round]=$p cpu[a$round]=$u
+	echo "round $round (a)  reverse_proxy alone:      $r req/s, p99 $p ms, Caddy CPU $u µs/req, non-2xx $e"
 	before=$(upstream_count)
-	read -r r p e n < <(run b /zego/compose "$work/bodies.txt")
+	read -r r p e n u < <(run b /zego/compose "$work/bodies.txt")
 	after=$(upstream_count)
-	rps[b$round]=$r p99[b$round]=$p
-	echo "round $round (b) zego_callback, genuine:  $r req/s, p99 $p ms, non-2xx $e, forwarded $((after - before)) of $n"
+	rps[b$round]=$r p99[b$round]=$p cpu[b$round]=$u
+	echo "round $round (b)  zego_callback, genuine:   $r req/s, p99 $p ms, Caddy CPU $u µs/req, non-2xx $e, forwarded $((after - before)) of $n"
+	reload WARN
 	before=$(upstream_count)
-	read -r r p e _ < <(run c /zego/compose "$work/forged.txt")
+	read -r r p e n u < <(run q /zego/compose "$work/bodies-quiet.txt")
 	after=$(upstream_count)
-	rps[c$round]=$r p99[c$round]=$p
-	echo "round $round (c) zego_callback, forged:   $r req/s, p99 $p ms, rejected $e, reached upstream $((after - before))"
+	rps[q$round]=$r p99[q$round]=$p cpu[q$round]=$u
+	echo "round $round (b') the same, no INFO lines:  $r req/s, p99 $p ms, Caddy CPU $u µs/req, non-2xx $e, forwarded $((after - before)) of $n"
+	reload INFO
+	before=$(upstream_count)
+	read -r r p e _ u < <(run c /zego/compose "$work/forged.txt")
+	after=$(upstream_count)
+	rps[c$round]=$r p99[c$round]=$p cpu[c$round]=$u
+	echo "round $round (c)  zego_callback, forged:    $r req/s, p99 $p ms, Caddy CPU $u µs/req, rejected $e, reached upstream $((after - before))"
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-collect() { local k vals=(); for k in $(seq "$rounds"); do vals+=("${rps[$1$k]}"); done; median "${vals[@]}"; }
-a=$(collect a) b=$(collect b) c=$(collect c)
+# collect ARRAY CONFIG: the median over the rounds.
+collect() { local -n values=$1; local k vals=(); for k in $(seq "$rounds"); do vals+=("${values[$2$k]}"); done; median "${vals[@]}"; }
+a=$(collect rps a) b=$(collect rps b) q=$(collect rps q) c=$(collect rps c)
 echo
-echo "median req/s: (a) $a  (b) $b  (c) $c"
-awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN {printf "b/a = %.3f (target >= 0.95)   c/a = %.3f (target >= 2.0)\n", b/a, c/a}'
-grep -h bodies_reused_rounds "$work"/wrk-b.log | awk '{s+=$2} END {print "genuine bodies reused: " s+0 " rounds (0 means every callback was distinct)"}'
+echo "median req/s: (a) $a  (b) $b  (b') $q  (c) $c"
+echo "median Caddy CPU µs/request: (a) $(collect cpu a)  (b) $(collect cpu b)  (b') $(collect cpu q)  (c) $(collect cpu c)"
+awk -v a="$a" -v b="$b" -v q="$q" -v c="$c" 'BEGIN {printf "b/a = %.3f  b'"'"'/a = %.3f (target >= 0.95)   c/a = %.3f (target >= 2.0)\n", b/a, q/a, c/a}'
+cat "$work"/wrk-b.log "$work"/wrk-q.log | grep -h bodies_reused_rounds | awk '{s+=$2} END {print "genuine bodies reused: " s+0 " rounds (0 means every callback was distinct)"}'
 
 if [ "$rss_seconds" -gt 0 ]; then
 	echo

@@ -71,9 +71,11 @@ func bodies(args []string) {
 	}
 	w := bufio.NewWriterSize(file, 1<<20)
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	// Runs signed in the same second must not share a nonce: that would be
+	// the same signature on another task, a replay.
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	for i := range *n {
-		nonce := strconv.Itoa(1_000_000_000 + i)
+		nonce := run + "_" + strconv.Itoa(i)
 		fmt.Fprintf(w, `{"appid":"1234567890","event":"compose","replay_url":"https://vod.example.com/43b7b075vodtranscq1500030200/93172bfa1397757897438985100/dt6.mp4","task_id":"1400341231-EditMedia-%s-%d","file_id":"1397757897438985100","code":"0","message":"SUCCESS","timestamp":"%s","nonce":"%s","signature":"%s"}`+"\n",
 			run, i, ts, nonce, verify.Sign(secret, ts, nonce))
 	}
