@@ -62,8 +62,7 @@ func ReasonOf(err error) string {
 	if err == nil {
 		return ReasonOK
 	}
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.reason
 	}
 	return ""
