@@ -42,6 +42,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM # so that cleanup runs then too
 
 export ZEGO_CALLBACK_SECRET=load-test-secret XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data"
 go build -o "$work/loadtool" ./bench/loadtool
