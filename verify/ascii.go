@@ -75,8 +75,9 @@ func controlFree(s string) bool {
 	return true
 }
 
-// printableASCII reports whether every byte of s is ASCII from 0x20 to 0x7F.
-func printableASCII(s string) bool {
+// asciiNoC0 reports whether every byte of s is ASCII and none is a C0
+// control character: every byte is from 0x20 to 0x7F.
+func asciiNoC0(s string) bool {
 	for ; len(s) >= 8; s = s[8:] {
 		x := load64(s)
 		if x&highBits|bytesBelow(x, 0x20) != 0 {

@@ -146,7 +146,7 @@ func (f *rawFields) callback() (Callback, error) {
 		return c, invalid("timestamp", "more than 13 digits")
 	}
 	c.rawTimestamp = timestamp
-	seconds, _ := parseDigits(timestamp, math.MaxInt64/10) // at most 13 digits: cannot fail
+	seconds, _ := parseDigits(timestamp, 1e13) // at most 13 digits: cannot fail
 	c.Timestamp = int64(seconds)
 	if len(timestamp) == millisecondDigits {
 		c.Timestamp /= 1000

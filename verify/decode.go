@@ -196,15 +196,17 @@ func decodeForm(body string, f *rawFields) error {
 // urlDecodeValues, a string value holding a valid %XX escape is URL-decoded
 // once with form rules.
 func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
-	// A body of printable ASCII without a backslash, as ZEGO sends, is valid
-	// UTF-8 and has no escape or control character in any string.
-	plain := printableASCII(s) && strings.IndexByte(s, '\\') < 0
+	// A body of ASCII without C0 control characters or a backslash, as ZEGO
+	// sends, is valid UTF-8, and no string in it holds an escape or a
+	// character JSON forbids there.
+	plain := asciiNoC0(s) && strings.IndexByte(s, '\\') < 0
 	if !plain && !utf8.ValidString(s) {
 		return malformed("invalid UTF-8")
 	}
 	d := jsonDecoder{s: s, plain: plain}
-	// Without a '%' in the body, no value needs URL decoding.
-	urlDecodeValues = urlDecodeValues && strings.IndexByte(s, '%') >= 0
+	// A plain body without a '%' has no value to URL-decode. Any other body
+	// may have one, written as the JSON escape \u0025.
+	urlDecodeValues = urlDecodeValues && (!plain || strings.IndexByte(s, '%') >= 0)
 	if !d.consume('{') {
 		return malformed("not a JSON object")
 	}
@@ -303,7 +305,7 @@ func isHex(c byte) bool {
 type jsonDecoder struct {
 	s   string
 	pos int
-	// plain is set when s has no escape and no control character: every
+	// plain is set when s has no backslash and no C0 control character: every
 	// string ends at the next quote.
 	plain   bool
 	tooDeep bool

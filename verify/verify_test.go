@@ -241,6 +241,11 @@ func TestNormalizedValues(t *testing.T) {
 			`{"event":"compose","app_id":1,"task_id":"t1","success":true,"code":0,"message":"","replay_url":"https://example.com/a%2B.mp4","file_id":"","timestamp":1470820198,"sent_at":"2016-08-10T09:09:58Z","nonce":"123412","extra":{"x":"a b"}}`,
 		},
 		{
+			"a % written as the JSON escape \\u0025 is URL-decoded like a literal one",
+			`{"appid":"1","event":"compose","replay_url":"https://example.com/a.mp4","task_id":"t1","code":"0","message":"\u002541","timestamp":"1470820198","nonce":"123412","signature":"` + zegoExampleSignature + `"}`,
+			`{"event":"compose","app_id":1,"task_id":"t1","success":true,"code":0,"message":"A","replay_url":"https://example.com/a.mp4","file_id":"","timestamp":1470820198,"sent_at":"2016-08-10T09:09:58Z","nonce":"123412","extra":{}}`,
+		},
+		{
 			"wholly encoded JSON is not decoded twice",
 			"%7b%22appid%22:%221%22,%22event%22:%22compose%22,%22replay_url%22:%22https://example.com/a%2525.mp4%22,%22task_id%22:%22t1%22,%22code%22:%220%22,%22timestamp%22:%221470820198%22,%22nonce%22:%22123412%22,%22signature%22:%22" + zegoExampleSignature + "%22%7d",
 			`{"event":"compose","app_id":1,"task_id":"t1","success":true,"code":0,"message":"","replay_url":"https://example.com/a%25.mp4","file_id":"","timestamp":1470820198,"sent_at":"2016-08-10T09:09:58Z","nonce":"123412","extra":{}}`,
