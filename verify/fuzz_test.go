@@ -2,7 +2,9 @@ package verify
 
 import (
 	"encoding/json"
+	"errors"
 	"net/url"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +22,7 @@ func addVectorSeeds(f *testing.F) {
 	f.Add([]byte(`{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`))
 	f.Add([]byte(`{"appid":"1\u0000","message":"\ud83d\ude00\u2028"}`))
 	f.Add([]byte(`{"appid":"1","event":"compose","replay_url":"https://a.example/b","task_id":"t","code":"0","timestamp":"1","nonce":"1","signature":"s","x":null,"y":"100% %41"}`))
+	f.Add([]byte(`{"appid":"1","event":"compose","replay_url":"https://a.example/b","task_id":"t","code":"0","timestamp":"1","nonce":"1","signature":"s","message":"\u002541"}`))
 }
 
 // parseReasons are the only reasons Parse may give.
@@ -51,6 +54,7 @@ func FuzzParse(f *testing.F) {
 	addVectorSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, err := Parse(body)
+		checkGeneralPathAgrees(t, body, c, err)
 		if err != nil {
 			if !parseReasons[ReasonOf(err)] {
 				t.Fatalf("undocumented error %v", err)
@@ -90,6 +94,35 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("sent_at %s", doc.SentAt)
 		}
 	})
+}
+
+// probeKey names the member checkGeneralPathAgrees adds.
+const probeKey = "zz_fuzz_probe"
+
+// checkGeneralPathAgrees holds the decoder's fast paths (a plain body, a
+// body without '%') to its general path: a JSON object given one more
+// unknown member, holding an escape and a '%', takes the general path and
+// must decode to the same callback, or fail for the same reason.
+func checkGeneralPathAgrees(t *testing.T, body []byte, c Callback, err error) {
+	s := trimSpace(string(body))
+	if !strings.HasPrefix(s, "{") || strings.HasPrefix(trimSpace(s[1:]), "}") {
+		return // not an object with members
+	}
+	probed, probedErr := Parse([]byte(`{"` + probeKey + `":"\/%",` + s[1:]))
+	if errors.Is(probedErr, ErrDuplicateField) && strings.Contains(probedErr.Error(), probeKey) {
+		return // the body has a member of that name, maybe escaped
+	}
+	if ReasonOf(probedErr) != ReasonOf(err) {
+		t.Fatalf("the general path says %v, the fast path %v", probedErr, err)
+	}
+	if err != nil {
+		return
+	}
+	extra := probed.extra
+	probed.extra = c.extra
+	if len(extra) != len(c.extra)+1 || !reflect.DeepEqual(probed, c) {
+		t.Fatalf("the general path gives %+v, the fast path %+v", probed, c)
+	}
 }
 
 // FuzzSignRoundTrip: a signature verifies for what it signs, and flipping
