@@ -126,31 +126,29 @@ run() {
 }
 
 declare -A rps p99 cpu
+# measure KEY LABEL PATH BODIES: one run of round $round, recorded under
+# KEY, with how many requests the upstream got meanwhile (for (a) and (b),
+# the requests sent plus those in flight when wrk stopped).
+measure() {
+	local before after r p e n u
+	before=$(upstream_count)
+	read -r r p e n u < <(run "$1" "$3" "$4")
+	after=$(upstream_count)
+	rps[$1$round]=$r p99[$1$round]=$p cpu[$1$round]=$u
+	printf 'round %s %-36s %s req/s, p99 %s ms, Caddy CPU %s µs/req, non-2xx %s of %s, upstream got %s\n' \
+		"$round" "$2" "$r" "$p" "$u" "$e" "$n" "$((after - before))"
+}
 for round in $(seq "$rounds"); do
 	sign "$(seconds_of "$duration")"
 	sign "$(seconds_of "$duration")" "$work/bodies-quiet.txt"
 	# (a) sends the same callbacks to /plain, which has no zego_callback:
 	# they stay never-seen for (b).
-	read -r r p e _ u < <(run a /plain "$work/bodies.txt")
-	rps[a$round]=$r p99[a$round]=$p cpu[a$round]=$u
-	echo "round $round (a)  reverse_proxy alone:      $r req/s, p99 $p ms, Caddy CPU $u µs/req, non-2xx $e"
-	before=$(upstream_count)
-	read -r r p e n u < <(run b /zego/compose "$work/bodies.txt")
-	after=$(upstream_count)
-	rps[b$round]=$r p99[b$round]=$p cpu[b$round]=$u
-	echo "round $round (b)  zego_callback, genuine:   $r req/s, p99 $p ms, Caddy CPU $u µs/req, non-2xx $e, forwarded $((after - before)) of $n"
+	measure a "(a)  reverse_proxy alone:" /plain "$work/bodies.txt"
+	measure b "(b)  zego_callback, genuine:" /zego/compose "$work/bodies.txt"
 	reload WARN
-	before=$(upstream_count)
-	read -r r p e n u < <(run q /zego/compose "$work/bodies-quiet.txt")
-	after=$(upstream_count)
-	rps[q$round]=$r p99[q$round]=$p cpu[q$round]=$u
-	echo "round $round (b') the same, no INFO lines:  $r req/s, p99 $p ms, Caddy CPU $u µs/req, non-2xx $e, forwarded $((after - before)) of $n"
+	measure q "(b') the same, no INFO lines:" /zego/compose "$work/bodies-quiet.txt"
 	reload INFO
-	before=$(upstream_count)
-	read -r r p e _ u < <(run c /zego/compose "$work/forged.txt")
-	after=$(upstream_count)
-	rps[c$round]=$r p99[c$round]=$p cpu[c$round]=$u
-	echo "round $round (c)  zego_callback, forged:    $r req/s, p99 $p ms, Caddy CPU $u µs/req, rejected $e, reached upstream $((after - before))"
+	measure c "(c)  zego_callback, forged:" /zego/compose "$work/forged.txt"
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }

@@ -379,13 +379,15 @@ func forwardNormalized(r *http.Request, d *delivery) {
 	// client must not strip the ones set below.
 	r.Header.Del("Connection")
 	r.Header.Del("Upgrade")
-	// The six values share one allocation; the names are canonical.
-	values := [...]string{
+	// Header.Set would allocate each value's slice: the six share one. The
+	// names are already canonical.
+	names := [...]string{"Content-Type", "Content-Length", "X-Zego-Event", "X-Zego-App-Id", "X-Zego-Task-Id", "Idempotency-Key"}
+	values := [len(names)]string{
 		"application/json", strconv.Itoa(len(doc)), callback.Event,
 		strconv.FormatUint(uint64(callback.AppID), 10), callback.TaskID, d.idempotencyKey,
 	}
 	shared := values[:]
-	for i, name := range forwardedHeaders {
+	for i, name := range names {
 		r.Header[name] = shared[i : i+1 : i+1]
 	}
 	r.ContentLength = int64(len(doc))
@@ -394,9 +396,6 @@ func forwardNormalized(r *http.Request, d *delivery) {
 	// reverse_proxy calls GetBody to resend the body on a retry.
 	r.GetBody = func() (io.ReadCloser, error) { return newDocBody(doc), nil }
 }
-
-// forwardedHeaders are the headers forwardNormalized sets, in its order.
-var forwardedHeaders = [...]string{"Content-Type", "Content-Length", "X-Zego-Event", "X-Zego-App-Id", "X-Zego-Task-Id", "Idempotency-Key"}
 
 // docBody is the normalized document as a request body.
 type docBody struct{ bytes.Reader }

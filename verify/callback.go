@@ -318,13 +318,14 @@ func isHTTPURL(s string) bool {
 	return validEscapes(path) && validEscapes(fragment)
 }
 
-// hasBracket reports whether s holds '[' or ']'.
+// hasBracket reports whether s holds '[' or ']' (strings.ContainsAny would
+// build its set on every call).
 func hasBracket(s string) bool {
 	return strings.IndexByte(s, '[') >= 0 || strings.IndexByte(s, ']') >= 0
 }
 
-// hasPrefixFold is strings.HasPrefix ignoring ASCII case; prefix is in lower
-// case.
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case (strings.EqualFold
+// also folds Unicode, at a cost); prefix is in lower case.
 func hasPrefixFold(s, prefix string) bool {
 	if len(s) < len(prefix) {
 		return false
