@@ -78,6 +78,13 @@ func controlFree(s string) bool {
 // asciiNoC0 reports whether every byte of s is ASCII and none is a C0
 // control character: every byte is from 0x20 to 0x7F.
 func asciiNoC0(s string) bool {
+	// Four words a step: the whole body comes through here.
+	for ; len(s) >= 32; s = s[32:] {
+		w, x, y, z := load64(s), load64(s[8:]), load64(s[16:]), load64(s[24:])
+		if (w|x|y|z)&highBits|bytesBelow(w, 0x20)|bytesBelow(x, 0x20)|bytesBelow(y, 0x20)|bytesBelow(z, 0x20) != 0 {
+			return false
+		}
+	}
 	for ; len(s) >= 8; s = s[8:] {
 		x := load64(s)
 		if x&highBits|bytesBelow(x, 0x20) != 0 {

@@ -6,9 +6,10 @@ import (
 )
 
 // The word-at-a-time tests against their byte-by-byte definitions: every
-// byte value at every position of a string longer than two words, and
-// every pair of byte values side by side, within a word and across two (a
-// borrow from one byte can reach the next).
+// byte value at every position of a string longer than four words (some
+// classes take four words a step), and every pair of byte values side by
+// side, within a word and across two (a borrow from one byte can reach the
+// next).
 func TestASCIIClassesMatchBytewise(t *testing.T) {
 	classes := []struct {
 		name  string
@@ -30,7 +31,7 @@ func TestASCIIClassesMatchBytewise(t *testing.T) {
 				t.Fatalf("%s(%q) = %v, want %v", class.name, s, got, want)
 			}
 		}
-		base := []byte(strings.Repeat("a", 19))
+		base := []byte(strings.Repeat("a", 43))
 		for pos := range base {
 			for c := range 256 {
 				s := append([]byte(nil), base...)
@@ -38,7 +39,7 @@ func TestASCIIClassesMatchBytewise(t *testing.T) {
 				check(s)
 			}
 		}
-		for _, pos := range []int{3, 7, 15} {
+		for _, pos := range []int{3, 7, 15, 31, 39} {
 			for pair := range 1 << 16 {
 				s := append([]byte(nil), base...)
 				s[pos], s[pos+1] = byte(pair), byte(pair>>8)

@@ -158,7 +158,8 @@ func trimSpace(s string) string {
 	return s
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+// isSpace reports JSON whitespace; the first test settles most bytes.
+func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n') }
 
 func decodeForm(body string, f *rawFields) error {
 	if !utf8.ValidString(body) {

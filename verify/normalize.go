@@ -35,7 +35,7 @@ func (c *Callback) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"timestamp":`...)
 	dst = strconv.AppendInt(dst, c.Timestamp, 10)
 	dst = append(dst, `,"sent_at":"`...)
-	dst = c.SentAt().AppendFormat(dst, time.RFC3339)
+	dst = appendRFC3339(dst, c.Timestamp)
 	dst = append(dst, `","nonce":`...)
 	dst = appendJSONString(dst, c.Nonce)
 	dst = append(dst, `,"extra":{`...)
@@ -52,6 +52,53 @@ func (c *Callback) AppendJSON(dst []byte) []byte {
 		}
 	}
 	return append(dst, "}}"...)
+}
+
+// lastFourDigitYear is 9999-12-31T23:59:59Z in unix seconds.
+const lastFourDigitYear = 253402300799
+
+// appendRFC3339 appends unix seconds as c.SentAt().AppendFormat(dst,
+// time.RFC3339) does, for the years 1970 to 9999 at a fraction of the cost
+// (AppendFormat interprets its layout on every call); other times go to
+// AppendFormat.
+func appendRFC3339(dst []byte, unix int64) []byte {
+	if unix < 0 || unix > lastFourDigitYear {
+		return time.Unix(unix, 0).UTC().AppendFormat(dst, time.RFC3339)
+	}
+	// Days to a civil date: Howard Hinnant's days_from_civil inverse, with
+	// years starting on 1 March so that the leap day comes last.
+	days, seconds := unix/86400, unix%86400
+	z := days + 719468 // days since 0000-03-01
+	era := z / 146097
+	dayOfEra := z - era*146097
+	yearOfEra := (dayOfEra - dayOfEra/1460 + dayOfEra/36524 - dayOfEra/146096) / 365
+	year := yearOfEra + era*400
+	dayOfYear := dayOfEra - (365*yearOfEra + yearOfEra/4 - yearOfEra/100)
+	shiftedMonth := (5*dayOfYear + 2) / 153 // 0 is March
+	day := dayOfYear - (153*shiftedMonth+2)/5 + 1
+	month := shiftedMonth + 3
+	if month > 12 {
+		month -= 12
+		year++
+	}
+	dst = appendDigits(dst, year/100)
+	dst = appendDigits(dst, year%100)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, month)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, seconds/3600)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, seconds/60%60)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, seconds%60)
+	return append(dst, 'Z')
+}
+
+// appendDigits appends n, from 0 to 99, as two digits.
+func appendDigits(dst []byte, n int64) []byte {
+	return append(dst, byte('0'+n/10), byte('0'+n%10))
 }
 
 // appendJSONString appends s, valid UTF-8, as a JSON string. Only what JSON
