@@ -159,6 +159,10 @@ echo
 echo "median req/s: (a) $a  (b) $b  (b') $q  (c) $c"
 echo "median Caddy CPU µs/request: (a) $(collect cpu a)  (b) $(collect cpu b)  (b') $(collect cpu q)  (c) $(collect cpu c)"
 awk -v a="$a" -v b="$b" -v q="$q" -v c="$c" 'BEGIN {printf "b/a = %.3f  b'"'"'/a = %.3f (target >= 0.95)   c/a = %.3f (target >= 2.0)\n", b/a, q/a, c/a}'
+# ratio X: the median over the rounds of X's req/s over (a)'s in the same
+# round, which the machine's drift between rounds moves less.
+ratio() { local k vals=(); for k in $(seq "$rounds"); do vals+=("$(awk -v x="${rps[$1$k]}" -v a="${rps[a$k]}" 'BEGIN {print x / a}')"); done; median "${vals[@]}"; }
+awk -v b="$(ratio b)" -v q="$(ratio q)" -v c="$(ratio c)" 'BEGIN {printf "median of the rounds'"'"' own ratios: b/a = %.3f  b'"'"'/a = %.3f  c/a = %.3f\n", b, q, c}'
 cat "$work"/wrk-b.log "$work"/wrk-q.log | grep -h bodies_reused_rounds | awk '{s+=$2} END {print "genuine bodies reused: " s+0 " rounds (0 means every callback was distinct)"}'
 
 if [ "$rss_seconds" -gt 0 ]; then

@@ -65,7 +65,7 @@ func appendRFC3339(dst []byte, unix int64) []byte {
 	if unix < 0 || unix > lastFourDigitYear {
 		return time.Unix(unix, 0).UTC().AppendFormat(dst, time.RFC3339)
 	}
-	// Days to a civil date: Howard Hinnant's days_from_civil inverse, with
+	// Days to a civil date: Howard Hinnant's civil_from_days, with
 	// years starting on 1 March so that the leap day comes last.
 	days, seconds := unix/86400, unix%86400
 	z := days + 719468 // days since 0000-03-01

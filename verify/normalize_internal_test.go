@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// appendRFC3339 against the time package: every day from 1970 to 2200 and
+// appendRFC3339 against the time package: every day from 1970 to 2199 and
 // every 13th day after that to 9999 (each at a different second of the
 // day), the edges of the fast range, and times outside it.
 func TestAppendRFC3339MatchesTimePackage(t *testing.T) {
