@@ -112,8 +112,8 @@ func (h *Handler) Cleanup() error {
 func (h *Handler) deliverOnce(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, d *delivery, next caddyhttp.Handler) error {
 	ctx := r.Context()
 	callback, start := &d.callback, d.start
-	signatureID := decodeID(callback.SignatureKey())
-	deliveryID := decodeID(d.idempotencyKey)
+	signatureID := callback.SignatureID()
+	deliveryID := d.idempotencyID
 	digest := sha256.Sum256(d.doc)
 
 	replayed, err := h.store.claimSignature(ctx, signatureID, [16]byte(digest[:16]), 2*time.Duration(h.MaxAge))
@@ -181,13 +181,6 @@ func (h *Handler) storeFailed(r *http.Request, callback *verify.Callback, doing 
 		c.Write(zap.String("while", doing), zap.Error(err), zap.Uint32("app_id", callback.AppID),
 			zap.String("task_id", callback.TaskID), zap.String("remote_addr", r.RemoteAddr))
 	}
-}
-
-// decodeID turns a 32-hex-digit key from verify into its 16 bytes.
-func decodeID(key string) [16]byte {
-	var id [16]byte
-	_, _ = hex.Decode(id[:], []byte(key)) // verify's keys are always 32 hex digits
-	return id
 }
 
 // storageStore keeps the records in Caddy's configured storage, so that

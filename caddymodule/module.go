@@ -5,6 +5,7 @@ package caddymodule
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -231,10 +232,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	setPlaceholders(repl, &callback)
 	d := &delivery{
-		callback:       callback,
-		doc:            callback.AppendJSON(make([]byte, 0, 512)),
-		idempotencyKey: callback.IdempotencyKey(),
-		start:          start,
+		callback:      callback,
+		doc:           callback.AppendJSON(make([]byte, 0, 512)),
+		idempotencyID: callback.IdempotencyID(),
+		start:         start,
 	}
 	if h.store != nil {
 		return h.deliverOnce(w, r, repl, d, next)
@@ -245,10 +246,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 // delivery is a verified callback on its way to the upstream.
 type delivery struct {
-	callback       verify.Callback
-	doc            []byte // the normalized document
-	idempotencyKey string
-	start          time.Time
+	callback      verify.Callback
+	doc           []byte // the normalized document
+	idempotencyID [16]byte
+	start         time.Time
 }
 
 // forward hands the normalized document to next, records the outcome, and
@@ -384,7 +385,7 @@ func forwardNormalized(r *http.Request, d *delivery) {
 	names := [...]string{"Content-Type", "Content-Length", "X-Zego-Event", "X-Zego-App-Id", "X-Zego-Task-Id", "Idempotency-Key"}
 	values := [len(names)]string{
 		"application/json", strconv.Itoa(len(doc)), callback.Event,
-		strconv.FormatUint(uint64(callback.AppID), 10), callback.TaskID, d.idempotencyKey,
+		strconv.FormatUint(uint64(callback.AppID), 10), callback.TaskID, hex.EncodeToString(d.idempotencyID[:]),
 	}
 	shared := values[:]
 	for i, name := range names {

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -51,9 +50,10 @@ func (c *Callback) Success() bool { return c.Code == 0 }
 // SentAt is Timestamp as a UTC time.
 func (c *Callback) SentAt() time.Time { return time.Unix(c.Timestamp, 0).UTC() }
 
-// IdempotencyKey is stable for the same app, event and task, and different
-// otherwise: 32 hex digits of SHA-256 over the three.
-func (c *Callback) IdempotencyKey() string {
+// IdempotencyID is stable for the same app, event and task, and different
+// otherwise: 128 bits of SHA-256 over the three. In hex it is the
+// Idempotency-Key the upstream receives.
+func (c *Callback) IdempotencyID() [16]byte {
 	var buf [300]byte
 	b := strconv.AppendUint(buf[:0], uint64(c.AppID), 10)
 	b = append(b, 0)
@@ -63,12 +63,12 @@ func (c *Callback) IdempotencyKey() string {
 	return shortHash(b)
 }
 
-// SignatureKey identifies the signed string: 32 hex digits of SHA-256 over
-// the signature in lower case. It is keyed on the signature alone because
-// ZEGO joins the sorted secret, timestamp and nonce with no separator: the
-// same signature can be presented with digits moved between the timestamp
-// and the nonce, and must still count as the same signature.
-func (c *Callback) SignatureKey() string {
+// SignatureID identifies the signed string: 128 bits of SHA-256 over the
+// signature in lower case. It is keyed on the signature alone because ZEGO
+// joins the sorted secret, timestamp and nonce with no separator: the same
+// signature can be presented with digits moved between the timestamp and
+// the nonce, and must still count as the same signature.
+func (c *Callback) SignatureID() [16]byte {
 	var buf [64]byte
 	b := buf[:0]
 	for i := 0; i < len(c.signature); i++ {
@@ -81,10 +81,10 @@ func (c *Callback) SignatureKey() string {
 	return shortHash(b)
 }
 
-// shortHash is 128 bits of SHA-256 in hex: plenty to tell keys apart.
-func shortHash(b []byte) string {
+// shortHash is 128 bits of SHA-256: plenty to tell keys apart.
+func shortHash(b []byte) [16]byte {
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	return [16]byte(sum[:16])
 }
 
 // Parse decodes a callback body in any of the shapes ZEGO sends and applies

@@ -46,7 +46,7 @@ var (
 	// ErrReplayedSignature: a timestamp, nonce and signature already seen
 	// with another document. ZEGO signs no body field, so this is how a
 	// captured signature reused on a tampered body shows. Decided by the
-	// caller's replay store, keyed by Callback.SignatureKey.
+	// caller's replay store, keyed by Callback.SignatureID.
 	ErrReplayedSignature = &Error{"replayed_signature"}
 	// ErrInFlight: another delivery of the same callback is being forwarded
 	// right now. Decided by the caller's replay store.

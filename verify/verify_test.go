@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -404,7 +405,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKey(t *testing.T) {
+func TestDedupeIDs(t *testing.T) {
 	parse := func(body string) verify.Callback {
 		t.Helper()
 		c, err := verify.Parse([]byte(body))
@@ -417,14 +418,24 @@ func TestIdempotencyKey(t *testing.T) {
 	retry := parse(strings.NewReplacer(`"nonce":"123412"`, `"nonce":"999"`, `"timestamp":"1470820198"`, `"timestamp":"1470820230"`).Replace(zegoExample(zegoExampleSignature)))
 	otherTask := parse(strings.Replace(zegoExample(zegoExampleSignature), `"task_id":"t1"`, `"task_id":"t2"`, 1))
 	otherApp := parse(strings.Replace(zegoExample(zegoExampleSignature), `"appid":"1"`, `"appid":"2"`, 1))
-	if base.IdempotencyKey() != retry.IdempotencyKey() {
+	if base.IdempotencyID() != retry.IdempotencyID() {
 		t.Error("a retry of the same task has a different key")
 	}
-	if base.IdempotencyKey() == otherTask.IdempotencyKey() || base.IdempotencyKey() == otherApp.IdempotencyKey() {
+	if base.IdempotencyID() == otherTask.IdempotencyID() || base.IdempotencyID() == otherApp.IdempotencyID() {
 		t.Error("different tasks or apps share a key")
 	}
-	if len(base.IdempotencyKey()) != 32 {
-		t.Errorf("key %q is not 32 hex digits", base.IdempotencyKey())
+	// The IDs name the dedupe records in shared storage, so they must not
+	// drift between versions. Expected values from coreutils:
+	//   printf '1\0compose\0t1' | sha256sum | cut -c1-32
+	//   printf '5bd59fd62953a8059fb7eaba95720f66d19e4517' | sha256sum | cut -c1-32
+	if id := base.IdempotencyID(); hex.EncodeToString(id[:]) != "35c72942ed50c537defd0c99028a8f5c" {
+		t.Errorf("IdempotencyID = %x", id)
+	}
+	upper := parse(zegoExample(strings.ToUpper(zegoExampleSignature)))
+	for _, c := range []verify.Callback{base, upper} {
+		if id := c.SignatureID(); hex.EncodeToString(id[:]) != "dc67862d7aaca589bf57fe34ac78d00d" {
+			t.Errorf("SignatureID = %x", id)
+		}
 	}
 }
 
