@@ -125,7 +125,7 @@ run() {
 	echo "$rps $p99 ${errors:-0} $requests $((ticks * 1000000 / ticks_per_second / requests))"
 }
 
-declare -A rps p99 cpu
+declare -A rps cpu
 # measure KEY LABEL PATH BODIES: one run of round $round, recorded under
 # KEY, with how many requests the upstream got meanwhile (for (a) and (b),
 # the requests sent plus those in flight when wrk stopped).
@@ -134,7 +134,7 @@ measure() {
 	before=$(upstream_count)
 	read -r r p e n u < <(run "$1" "$3" "$4")
 	after=$(upstream_count)
-	rps[$1$round]=$r p99[$1$round]=$p cpu[$1$round]=$u
+	rps[$1$round]=$r cpu[$1$round]=$u
 	printf 'round %s %-36s %s req/s, p99 %s ms, Caddy CPU %s µs/req, non-2xx %s of %s, upstream got %s\n' \
 		"$round" "$2" "$r" "$p" "$u" "$e" "$n" "$((after - before))"
 }

@@ -1,9 +1,9 @@
 package verify
 
 // Word-at-a-time byte tests for the long scans of the hot path (JSON string
-// contents, the output's escaping, replay_url): eight bytes per step. Each
-// test answers exactly whether any byte of the word matches, which is all
-// its callers ask; it may misplace which byte.
+// contents, the output's escaping, replay_url): eight bytes or more per
+// step. Each test answers exactly whether any byte of the word matches,
+// which is all its callers ask; it may misplace which byte.
 const (
 	lowBits  = 0x0101010101010101
 	highBits = 0x8080808080808080
