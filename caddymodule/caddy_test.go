@@ -5,39 +5,67 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
+	"github.com/caddyserver/certmagic"
 
 	_ "github.com/zegoedge/caddy-zego-callback/caddymodule"
 	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
 )
 
-// This package's own ports, so that `go test ./...` can run packages in
-// parallel next to other caddytest suites.
-const (
-	adminPort = 2901
-	httpPort  = 9181
-)
+// The in-process Caddy's ports, free when the test binary starts: Caddy
+// lets two processes bind one port, so fixed ports would let two runs of
+// the suite on one machine share listeners.
+var adminPort, httpPort, secondHTTPPort int
 
 func TestMain(m *testing.M) {
-	// Caddy reads these when it starts: keep it out of $HOME.
 	dir, err := os.MkdirTemp("", "zego-callback-caddytest-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Setenv("XDG_CONFIG_HOME", dir+"/config")
-	os.Setenv("XDG_DATA_HOME", dir+"/data")
+	// Caddy computes its folders from these when the program starts, before
+	// TestMain: setting the variables is for the processes tests start, and
+	// the two paths below are where this process would write.
+	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	os.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
+	caddy.ConfigAutosavePath = filepath.Join(dir, "config", "caddy", "autosave.json")
+	caddy.DefaultStorage = &certmagic.FileStorage{Path: filepath.Join(dir, "data", "caddy")}
+	ports, err := freePorts(3)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	adminPort, httpPort, secondHTTPPort = ports[0], ports[1], ports[2]
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// freePorts asks the kernel for n distinct loopback ports that are free now.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close() // held until all n are chosen, so they differ
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports, nil
 }
 
 // upstream is a real HTTP backend that records every request it gets.
@@ -236,5 +264,32 @@ func TestCaddyUpstreamFailureReachesZEGO(t *testing.T) {
 	}
 	if n := len(up.received()); n != 1 {
 		t.Fatalf("upstream got %d requests", n)
+	}
+}
+
+// TestSuiteWritesNothingInHome runs a Caddy test in a child process whose
+// HOME is an empty folder and whose XDG variables are unset, as on a
+// developer's machine, and fails if anything was written there (Caddy's
+// autosave.json, its data folder).
+func TestSuiteWritesNothingInHome(t *testing.T) {
+	home := t.TempDir()
+	self, err := os.Executable() // not os.Args[0]: caddytest rewrites os.Args
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run", "^TestCaddyPublicVectors$", "-test.count", "1")
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + os.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("PASS")) {
+		t.Fatalf("the child test failed: %v\n%s", err, out)
+	}
+	err = filepath.WalkDir(home, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && path != home {
+			t.Errorf("the tests wrote %s", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -45,7 +45,7 @@ func signedCallback(taskID, noncePrefix, replayURL string) string {
 }
 
 // startDedupeCaddy serves two sites: one on httpPort and, for the shared
-// storage test, a second on httpPort+1 with its own handler instance.
+// storage test, a second on secondHTTPPort with its own handler instance.
 func startDedupeCaddy(t *testing.T, up *upstream, globalOptions, handlerOptions string) *caddytest.Tester {
 	t.Helper()
 	site := func(port int) string {
@@ -63,7 +63,7 @@ http://localhost:%d {
 }
 `, port, handlerOptions, up.Listener.Addr())
 	}
-	return loadCaddy(t, dedupeSecret, globalOptions, site(httpPort)+site(httpPort+1))
+	return loadCaddy(t, dedupeSecret, globalOptions, site(httpPort)+site(secondHTTPPort))
 }
 
 type answer struct {
@@ -266,7 +266,7 @@ func TestDedupeSharedStorage(t *testing.T) {
 	tester := startDedupeCaddy(t, up, "storage file_system "+folder, "dedupe_store storage")
 	task := newTaskID()
 	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "91", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
-	wantAnswer(t, send(t, tester, httpPort+1, signedCallback(task, "92", "https://example.com/a.mp4")), 200, "", "1")
+	wantAnswer(t, send(t, tester, secondHTTPPort, signedCallback(task, "92", "https://example.com/a.mp4")), 200, "", "1")
 	if n := len(up.received()); n != 1 {
 		t.Fatalf("upstream got %d requests, want 1", n)
 	}
