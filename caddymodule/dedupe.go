@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -44,11 +43,15 @@ type dedupeStore interface {
 }
 
 // memoryStores lets a memory store outlive config reloads: a new config's
-// handler with the same identity picks up the store its predecessor used.
+// handler that verifies with the same secret picks up the store its
+// predecessor used.
 var memoryStores = caddy.NewUsagePool()
 
-// provisionDedupe sets up the store, unless dedupe is off.
-func (h *Handler) provisionDedupe(ctx caddy.Context) error {
+// provisionDedupe sets up one store for each secret, unless dedupe is off.
+// topSecrets and appSecrets are the resolved secrets, in the verifier's
+// order, so that Callback.SecretIndex picks the store of the secret that
+// verified a callback.
+func (h *Handler) provisionDedupe(ctx caddy.Context, topSecrets []string, appSecrets map[uint32][]string) error {
 	if h.DedupeDisabled {
 		return nil
 	}
@@ -68,112 +71,177 @@ func (h *Handler) provisionDedupe(ctx caddy.Context) error {
 	if h.DedupeMax < 0 {
 		return fmt.Errorf("dedupe_max must be positive, not %d", h.DedupeMax)
 	}
-	switch h.DedupeStore {
-	case storeMemory:
-		h.memoryPoolKey = h.dedupeIdentity()
-		value, _, err := memoryStores.LoadOrNew(h.memoryPoolKey, func() (caddy.Destructor, error) {
-			return newMemoryStore(h.DedupeMax, h.clock()), nil
-		})
-		if err != nil {
-			return err
-		}
-		h.store = value.(*memoryStore)
-	case storeStorage:
-		store := &storageStore{storage: ctx.Storage(), now: h.clock()}
-		// The config's context ends when the config is unloaded.
-		go store.sweepEvery(ctx, time.Duration(h.DedupeTTL))
-		h.store = store
-	default:
+	if h.DedupeStore != storeMemory && h.DedupeStore != storeStorage {
 		return fmt.Errorf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, h.DedupeStore)
 	}
-	return nil
-}
-
-// dedupeIdentity names the memory store across reloads. Records are keyed
-// by app, event and task, or by signature, so every handler in the process
-// can share one store: editing secrets, app_id or events in a reload keeps
-// the records. Only a new dedupe_max starts a new store.
-func (h *Handler) dedupeIdentity() string {
-	return fmt.Sprintf("zego_callback/memory max=%d", h.DedupeMax)
-}
-
-// Cleanup releases the memory store when no config uses it any more.
-func (h *Handler) Cleanup() error {
-	if h.memoryPoolKey != "" {
-		_, err := memoryStores.Delete(h.memoryPoolKey)
+	h.storesByScope = make(map[string]dedupeStore)
+	storesOf := func(secrets []string) ([]dedupeStore, error) {
+		stores := make([]dedupeStore, len(secrets))
+		for i, secret := range secrets {
+			scope := secretScope(secret)
+			if store, ok := h.storesByScope[scope]; ok {
+				stores[i] = store
+				continue
+			}
+			store, err := h.newStore(ctx, scope)
+			if err != nil {
+				return nil, err
+			}
+			h.storesByScope[scope] = store
+			stores[i] = store
+		}
+		return stores, nil
+	}
+	var err error
+	if h.topStores, err = storesOf(topSecrets); err != nil {
 		return err
 	}
+	h.appStores = make(map[uint32][]dedupeStore, len(appSecrets))
+	for appID, secrets := range appSecrets {
+		if h.appStores[appID], err = storesOf(secrets); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// deliverOnce forwards a verified callback unless it is a tampered replay,
-// already delivered, or being delivered right now. A store failure never
-// stops a genuine callback: it is forwarded, as a duplicate beats a loss.
-func (h *Handler) deliverOnce(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, d *delivery, next caddyhttp.Handler) error {
-	ctx := r.Context()
-	callback, start := &d.callback, d.start
-	signatureID := callback.SignatureID()
-	deliveryID := d.idempotencyID
-	digest := sha256.Sum256(d.doc)
+// secretScope names the records of one secret: a callback verified with one
+// secret can never answer, suppress or evict the records of a callback
+// verified with another, while every handler (and every reload) using the
+// same secret shares them. It is a one-way, labelled hash: the name appears
+// in storage paths, the secret nowhere.
+func secretScope(secret string) string {
+	sum := sha256.Sum256([]byte("zego_callback dedupe scope\x00" + secret))
+	return hex.EncodeToString(sum[:16])
+}
 
-	replayed, err := h.store.claimSignature(ctx, signatureID, [16]byte(digest[:16]), 2*time.Duration(h.MaxAge))
+// newStore opens the store of one secret's records.
+func (h *Handler) newStore(ctx caddy.Context, scope string) (dedupeStore, error) {
+	if h.DedupeStore == storeStorage {
+		store := &storageStore{storage: ctx.Storage(), now: h.clock(), prefix: path.Join(storagePrefix, "dedupe", scope)}
+		// The config's context ends when the config is unloaded.
+		go store.sweepEvery(ctx, time.Duration(h.DedupeTTL))
+		return store, nil
+	}
+	// Each secret has its own ring of dedupe_max records, so a flood through
+	// one secret evicts only its own. A new dedupe_max starts a new ring.
+	key := fmt.Sprintf("zego_callback/memory/%s max=%d", scope, h.DedupeMax)
+	value, _, err := memoryStores.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return newMemoryStore(h.DedupeMax, h.clock()), nil
+	})
 	if err != nil {
+		return nil, err
+	}
+	h.memoryPoolKeys = append(h.memoryPoolKeys, key)
+	return value.(*memoryStore), nil
+}
+
+// storesFor returns the stores of the secrets that may verify app's
+// callbacks, in the verifier's order.
+func (h *Handler) storesFor(appID uint32) []dedupeStore {
+	if stores, ok := h.appStores[appID]; ok {
+		return stores
+	}
+	return h.topStores
+}
+
+// Cleanup releases the memory stores no config uses any more.
+func (h *Handler) Cleanup() error {
+	var errs []error
+	for _, key := range h.memoryPoolKeys {
+		if _, err := memoryStores.Delete(key); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// claim decides whether a verified callback may be forwarded now: not a
+// tampered replay of a signature already seen, not already delivered, and
+// not being delivered right now. On success it marks the delivery in flight
+// and returns the function that clears the mark. A store failure never stops
+// a genuine callback, as a duplicate beats a loss; it is logged at WARN.
+func (h *Handler) claim(r *http.Request, d *delivery) (release func(), err error) {
+	ctx := r.Context()
+	callback := &d.callback
+	stores := h.storesFor(callback.AppID)
+	d.store = stores[callback.SecretIndex()]
+
+	// The record outlives every moment at which this timestamp passes the
+	// window, so the signature cannot come back with another document.
+	ttl := h.verifier.ValidUntil(callback).Sub(h.clock()())
+	replayed, err := d.store.claimSignature(ctx, callback.SignatureID(), documentDigest(d.doc), ttl)
+	switch {
+	case errors.Is(err, verify.ErrInFlight):
+		return nil, err
+	case err != nil:
 		h.storeFailed(r, callback, "recording the signature", err)
-	} else if replayed {
-		return h.reject(r, repl, callback, verify.ErrReplayedSignature, start)
+	case replayed:
+		return nil, verify.ErrReplayedSignature
 	}
-	if h.isDelivered(r, callback, deliveryID) {
-		return h.answerDuplicate(w, r, callback, start)
+	return h.claimDelivery(ctx, r, d, stores)
+}
+
+// claimDelivery is the delivery half of claim, shared by ZEGO's own
+// callbacks and the spool's redeliveries: already delivered (under any of
+// the app's secrets, so that a retry signed with a rotated secret is still
+// a duplicate) or in flight stops it.
+func (h *Handler) claimDelivery(ctx context.Context, r *http.Request, d *delivery, stores []dedupeStore) (release func(), err error) {
+	callback := &d.callback
+	if h.isDelivered(r, d, stores) {
+		return nil, errDuplicate
 	}
-	locked, err := h.store.tryLock(ctx, deliveryID)
+	locked, err := d.store.tryLock(ctx, d.idempotencyID)
 	switch {
 	case err != nil:
 		h.storeFailed(r, callback, "marking the delivery in flight", err)
+		return func() {}, nil
 	case !locked:
-		return h.reject(r, repl, callback, verify.ErrInFlight, start)
-	default:
-		defer func() {
-			// The request may be over: release the mark regardless.
-			if err := h.store.unlock(context.WithoutCancel(ctx), deliveryID); err != nil {
-				h.storeFailed(r, callback, "clearing the in-flight mark", err)
-			}
-		}()
-		// Another delivery may have finished between the check and the lock.
-		if h.isDelivered(r, callback, deliveryID) {
-			return h.answerDuplicate(w, r, callback, start)
+		return nil, verify.ErrInFlight
+	}
+	release = func() {
+		// The request may be over: release the mark regardless.
+		if err := d.store.unlock(context.WithoutCancel(ctx), d.idempotencyID); err != nil {
+			h.storeFailed(r, callback, "clearing the in-flight mark", err)
 		}
 	}
-
-	status, err := h.forward(w, r, d, next)
-	if err != nil {
-		return err
+	// Another delivery may have finished between the check and the lock.
+	if h.isDelivered(r, d, stores) {
+		release()
+		return nil, errDuplicate
 	}
-	if status >= 200 && status < 300 {
-		if err := h.store.markDelivered(context.WithoutCancel(ctx), deliveryID, time.Duration(h.DedupeTTL)); err != nil {
-			h.storeFailed(r, callback, "recording the delivery", err)
+	return release, nil
+}
+
+// errDuplicate is claim's answer for a callback already delivered; it is
+// answered 200, not rejected.
+var errDuplicate = errors.New("already delivered")
+
+// documentDigest identifies the document a signature came with.
+func documentDigest(doc []byte) [16]byte {
+	sum := sha256.Sum256(doc)
+	return [16]byte(sum[:16])
+}
+
+func (h *Handler) isDelivered(r *http.Request, d *delivery, stores []dedupeStore) bool {
+	for _, store := range stores {
+		delivered, err := store.delivered(r.Context(), d.idempotencyID)
+		if err != nil {
+			h.storeFailed(r, &d.callback, "reading the delivery record", err)
+			continue
+		}
+		if delivered {
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
-func (h *Handler) isDelivered(r *http.Request, callback *verify.Callback, id [16]byte) bool {
-	delivered, err := h.store.delivered(r.Context(), id)
-	if err != nil {
-		h.storeFailed(r, callback, "reading the delivery record", err)
-		return false
+// recordDelivered remembers a delivery the upstream accepted.
+func (h *Handler) recordDelivered(r *http.Request, d *delivery) {
+	if err := d.store.markDelivered(context.WithoutCancel(r.Context()), d.idempotencyID, time.Duration(h.DedupeTTL)); err != nil {
+		h.storeFailed(r, &d.callback, "recording the delivery", err)
 	}
-	return delivered
-}
-
-// answerDuplicate tells ZEGO the callback arrived, without bothering the
-// upstream again.
-func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, callback *verify.Callback, start time.Time) error {
-	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
-	h.metrics.requests.WithLabelValues(h.eventLabel(callback.Event), outcomeDuplicate).Inc()
-	h.logCallback("duplicate callback answered without forwarding", r, callback, outcomeDuplicate, start)
-	w.Header().Set("X-Zego-Duplicate", "1")
-	w.WriteHeader(http.StatusOK)
-	return nil
 }
 
 func (h *Handler) storeFailed(r *http.Request, callback *verify.Callback, doing string, err error) {
@@ -190,6 +258,7 @@ func (h *Handler) storeFailed(r *http.Request, callback *verify.Callback, doing 
 type storageStore struct {
 	storage certmagic.Storage
 	now     func() time.Time
+	prefix  string // one secret's records: zego_callback/dedupe/<scope>
 }
 
 const storagePrefix = "zego_callback"
@@ -198,8 +267,8 @@ const storagePrefix = "zego_callback"
 // holds before answering in_flight.
 const storageLockWait = 100 * time.Millisecond
 
-func storageKey(kind string, id [16]byte) string {
-	return path.Join(storagePrefix, kind, hex.EncodeToString(id[:]))
+func (s *storageStore) key(kind string, id [16]byte) string {
+	return path.Join(s.prefix, kind, hex.EncodeToString(id[:]))
 }
 
 // load reads a record; expired or absent records read as not found.
@@ -239,7 +308,7 @@ func (s *storageStore) sweepEvery(ctx context.Context, interval time.Duration) {
 
 func (s *storageStore) sweep(ctx context.Context) {
 	for _, kind := range []string{"signature", "delivered"} {
-		keys, err := s.storage.List(ctx, path.Join(storagePrefix, kind), false)
+		keys, err := s.storage.List(ctx, path.Join(s.prefix, kind), false)
 		if err != nil {
 			continue // nothing stored yet, or the storage is down: try next time
 		}
@@ -257,10 +326,16 @@ func (s *storageStore) store(ctx context.Context, key, digest string, ttl time.D
 }
 
 func (s *storageStore) claimSignature(ctx context.Context, id, digest [16]byte, ttl time.Duration) (bool, error) {
-	key := storageKey("signature", id)
-	// Two instances may claim the same signature at once: serialize them.
-	if err := s.storage.Lock(ctx, key); err != nil {
+	key := s.key("signature", id)
+	// Two instances may claim the same signature at once: serialize them,
+	// and answer a copy that finds the lock taken at once rather than let it
+	// queue on the lock for seconds.
+	locked, err := s.tryLockKey(ctx, key)
+	if err != nil {
 		return false, err
+	}
+	if !locked {
+		return false, verify.ErrInFlight
 	}
 	defer func() {
 		_ = s.storage.Unlock(context.WithoutCancel(ctx), key) // a lock left behind goes stale on its own
@@ -277,18 +352,23 @@ func (s *storageStore) claimSignature(ctx context.Context, id, digest [16]byte, 
 }
 
 func (s *storageStore) delivered(ctx context.Context, id [16]byte) (bool, error) {
-	_, found, err := s.load(ctx, storageKey("delivered", id))
+	_, found, err := s.load(ctx, s.key("delivered", id))
 	return found, err
 }
 
 func (s *storageStore) markDelivered(ctx context.Context, id [16]byte, ttl time.Duration) error {
-	return s.store(ctx, storageKey("delivered", id), "", ttl)
+	return s.store(ctx, s.key("delivered", id), "", ttl)
 }
 
 func (s *storageStore) tryLock(ctx context.Context, id [16]byte) (bool, error) {
+	return s.tryLockKey(ctx, s.key("inflight", id))
+}
+
+// tryLockKey takes the storage's lock on key, or reports at once (within
+// storageLockWait for storages without TryLock) that another holds it.
+func (s *storageStore) tryLockKey(ctx context.Context, key string) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, storageLockWait)
 	defer cancel()
-	key := storageKey("inflight", id)
 	var err error
 	if locker, ok := s.storage.(certmagic.TryLocker); ok {
 		var locked bool
@@ -308,5 +388,5 @@ func (s *storageStore) tryLock(ctx context.Context, id [16]byte) (bool, error) {
 }
 
 func (s *storageStore) unlock(ctx context.Context, id [16]byte) error {
-	return s.storage.Unlock(ctx, storageKey("inflight", id))
+	return s.storage.Unlock(ctx, s.key("inflight", id))
 }

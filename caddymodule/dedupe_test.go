@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -270,8 +271,9 @@ func TestDedupeSharedStorage(t *testing.T) {
 	if n := len(up.received()); n != 1 {
 		t.Fatalf("upstream got %d requests, want 1", n)
 	}
-	if entries, err := os.ReadDir(folder + "/zego_callback/delivered"); err != nil || len(entries) != 1 {
-		t.Fatalf("delivery records in the storage folder: %d (%v)", len(entries), err)
+	records, err := filepath.Glob(folder + "/zego_callback/dedupe/*/delivered/*")
+	if err != nil || len(records) != 1 {
+		t.Fatalf("delivery records in the storage folder: %d (%v)", len(records), err)
 	}
 }
 

@@ -242,14 +242,14 @@ func TestStorageStoreSweepDeletesExpired(t *testing.T) {
 	ctx := context.Background()
 	clock := &manualClock{now: time.Unix(1755570000, 0)}
 	folder := t.TempDir()
-	s := &storageStore{storage: &certmagic.FileStorage{Path: folder}, now: clock.Now}
+	s := &storageStore{storage: &certmagic.FileStorage{Path: folder}, now: clock.Now, prefix: "zego_callback/dedupe/scope"}
 	_ = s.markDelivered(ctx, id(1), time.Minute)
 	_ = s.markDelivered(ctx, id(2), time.Hour)
 	_, _ = s.claimSignature(ctx, id(3), id(3), time.Minute)
 	clock.advance(2 * time.Minute)
 	s.sweep(ctx)
 	for kind, want := range map[string]int{"delivered": 1, "signature": 0} {
-		entries, err := os.ReadDir(folder + "/zego_callback/" + kind)
+		entries, err := os.ReadDir(folder + "/zego_callback/dedupe/scope/" + kind)
 		if err != nil || len(entries) != want {
 			t.Errorf("%s: %d records left (%v), want %d", kind, len(entries), err, want)
 		}

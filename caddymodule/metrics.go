@@ -18,13 +18,17 @@ type handlerMetrics struct {
 // attacker-chosen value becomes a label.
 const unknownEvent = "unknown"
 
+// otherApp labels callbacks from apps outside the AppID allowlist (or all
+// of them when there is none), so the label set stays bounded.
+const otherApp = "other"
+
 func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) {
 	const namespace, subsystem = "caddy", "zego_callback"
 	m := &handlerMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "requests_total",
-			Help: "Callbacks received, by event and outcome: forwarded, duplicate, or the rejection's reason code.",
-		}, []string{"event", "outcome"}),
+			Help: "Callbacks received, by event, outcome (forwarded, upstream_failed, duplicate, or the rejection's reason code) and app_id (an allowlisted AppID, or other).",
+		}, []string{"event", "outcome", "app_id"}),
 		upstream: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "upstream_responses_total",
 			Help: "Answers to forwarded callbacks, by event and status class (2xx, 3xx, 4xx, 5xx, error).",

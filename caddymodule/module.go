@@ -5,6 +5,7 @@ package caddymodule
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -99,11 +100,22 @@ type Handler struct {
 	// first. Each callback takes two. Default: 100000.
 	DedupeMax int `json:"dedupe_max,omitempty"`
 
-	verifier      *verify.Verifier
-	logger        *zap.Logger
-	metrics       *handlerMetrics
-	store         dedupeStore
-	memoryPoolKey string
+	// KeepQuery forwards the request's query string to the upstream. ZEGO
+	// signs no part of the URL, so by default the upstream gets none of it,
+	// and a framework that merges query parameters into the request's (or
+	// honours _method) cannot be steered by a forged query. Default: false.
+	KeepQuery bool `json:"keep_query,omitempty"`
+
+	verifier    *verify.Verifier
+	allowedApps []uint32 // sorted; labels metrics
+	logger      *zap.Logger
+	metrics     *handlerMetrics
+	// One dedupe store per secret (see secretScope): topStores follow
+	// Secrets, appStores each app's own secrets, in the verifier's order.
+	topStores      []dedupeStore
+	appStores      map[uint32][]dedupeStore
+	storesByScope  map[string]dedupeStore
+	memoryPoolKeys []string
 	// now is the clock; nil means time.Now. Tests set it.
 	now func() time.Time
 }
@@ -173,7 +185,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.verifier = verifier
-	if err := h.provisionDedupe(ctx); err != nil {
+	h.allowedApps = verifier.AppIDs()
+	if err := h.provisionDedupe(ctx, secrets, appSecrets); err != nil {
 		return err
 	}
 	h.warnAboutRisks()
@@ -221,8 +234,9 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// ServeHTTP verifies the callback and, when it is genuine, replaces the
-// request body with the normalized document and calls next.
+// ServeHTTP verifies the callback and, when it is genuine and not a
+// duplicate, replaces the request body with the normalized document and
+// calls next: verify, dedupe, forward, record.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	start := time.Now()
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
@@ -237,11 +251,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		idempotencyID: callback.IdempotencyID(),
 		start:         start,
 	}
-	if h.store != nil {
-		return h.deliverOnce(w, r, repl, d, next)
+	if !h.DedupeDisabled {
+		release, err := h.claim(r, d)
+		if errors.Is(err, errDuplicate) {
+			return h.answerDuplicate(w, r, d)
+		}
+		if err != nil {
+			return h.reject(r, repl, &d.callback, err, start)
+		}
+		defer release()
 	}
-	_, err = h.forward(w, r, d, next)
-	return err
+	return h.forward(w, r, d, next)
 }
 
 // delivery is a verified callback on its way to the upstream.
@@ -250,32 +270,56 @@ type delivery struct {
 	doc           []byte // the normalized document
 	idempotencyID [16]byte
 	start         time.Time
+	store         dedupeStore // the records of the secret that verified it; nil with dedupe off
 }
 
-// forward hands the normalized document to next, records the outcome, and
-// returns the status next answered with.
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, next caddyhttp.Handler) (int, error) {
-	forwardNormalized(r, d)
-	callback, start := &d.callback, d.start
-	event := h.eventLabel(callback.Event)
-	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
+// forward hands the normalized document to next and settles the outcome
+// however next ends: with an answer, an error, or the panic reverse_proxy
+// uses to abort a response it cannot finish.
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, next caddyhttp.Handler) (err error) {
+	forwardNormalized(r, d, h.KeepQuery)
+	h.metrics.verifyDuration.Observe(time.Since(d.start).Seconds())
+	// A webhook delivery must not depend on the sender staying connected:
+	// if ZEGO hangs up, the upstream request still finishes (bounded by the
+	// proxy's own timeouts) and its outcome is recorded, so ZEGO's retry is
+	// a duplicate and not a second delivery.
+	r = r.WithContext(context.WithoutCancel(r.Context()))
 	recorder := caddyhttp.NewResponseRecorder(w, nil, nil)
-	err := next.ServeHTTP(recorder, r)
-	status := recorder.Status()
-	h.metrics.requests.WithLabelValues(event, outcomeForwarded).Inc()
-	h.metrics.upstream.WithLabelValues(event, codeClass(status, err)).Inc()
-	if err != nil {
-		h.logCallback("callback forwarded", r, callback, outcomeForwarded, start, zap.Int("upstream_status", status), zap.Error(err))
-	} else {
-		h.logCallback("callback forwarded", r, callback, outcomeForwarded, start, zap.Int("upstream_status", status))
+	defer func() {
+		aborted := recover()
+		if aborted != nil {
+			err = fmt.Errorf("the response was aborted: %v", aborted)
+		}
+		h.settle(r, d, recorder.Status(), err)
+		if aborted != nil {
+			panic(aborted)
+		}
+	}()
+	return next.ServeHTTP(recorder, r)
+}
+
+// settle records what became of a forwarded callback. A 2xx status line
+// means the upstream accepted it, even if the response broke off later.
+func (h *Handler) settle(r *http.Request, d *delivery, status int, err error) {
+	accepted := status >= 200 && status < 300
+	outcome := outcomeForwarded
+	if !accepted {
+		outcome = outcomeUpstreamFailed
 	}
-	return status, err
+	if accepted && d.store != nil {
+		h.recordDelivered(r, d)
+	}
+	event := h.eventLabel(d.callback.Event)
+	h.metrics.requests.WithLabelValues(event, outcome, h.appLabel(d.callback.AppID)).Inc()
+	h.metrics.upstream.WithLabelValues(event, codeClass(status, err)).Inc()
+	h.noteOutcome(r, &d.callback, outcome, d.start, zap.Int("upstream_status", status), zap.Error(err))
 }
 
 // Outcomes besides the rejection reason codes.
 const (
-	outcomeForwarded = "forwarded"
-	outcomeDuplicate = "duplicate"
+	outcomeForwarded      = "forwarded"
+	outcomeUpstreamFailed = "upstream_failed"
+	outcomeDuplicate      = "duplicate"
 )
 
 // eventLabel bounds the metric label to the configured events.
@@ -284,6 +328,25 @@ func (h *Handler) eventLabel(event string) string {
 		return event
 	}
 	return unknownEvent
+}
+
+// appLabel bounds the metric label to the AppID allowlist.
+func (h *Handler) appLabel(appID uint32) string {
+	if _, listed := slices.BinarySearch(h.allowedApps, appID); listed {
+		return strconv.FormatUint(uint64(appID), 10)
+	}
+	return otherApp
+}
+
+// answerDuplicate tells ZEGO the callback arrived, without bothering the
+// upstream again.
+func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, d *delivery) error {
+	h.metrics.verifyDuration.Observe(time.Since(d.start).Seconds())
+	h.metrics.requests.WithLabelValues(h.eventLabel(d.callback.Event), outcomeDuplicate, h.appLabel(d.callback.AppID)).Inc()
+	h.noteOutcome(r, &d.callback, outcomeDuplicate, d.start)
+	w.Header().Set("X-Zego-Duplicate", "1")
+	w.WriteHeader(http.StatusOK)
+	return nil
 }
 
 // verifyRequest applies the HTTP-level checks (method, encoding, size), then
@@ -323,14 +386,13 @@ func (h *Handler) verifyRequest(w http.ResponseWriter, r *http.Request) (verify.
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // reject answers a bad callback with the status for its reason; Caddy writes
-// the response, so handle_errors can shape it. Rejections are expected
-// traffic: they are logged at INFO.
+// the response, so handle_errors can shape it.
 func (h *Handler) reject(r *http.Request, repl *caddy.Replacer, callback *verify.Callback, err error, start time.Time) error {
 	reason := verify.ReasonOf(err)
 	repl.Set("http.zego.error", reason)
 	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
-	h.metrics.requests.WithLabelValues(h.eventLabel(callback.Event), reason).Inc()
-	h.logCallback("callback rejected", r, callback, reason, start, zap.String("reason", reason), zap.Error(err))
+	h.metrics.requests.WithLabelValues(h.eventLabel(callback.Event), reason, h.appLabel(callback.AppID)).Inc()
+	h.noteOutcome(r, callback, reason, start, zap.Error(err))
 	return caddyhttp.Error(statusFor(err), err)
 }
 
@@ -362,24 +424,35 @@ func statusFor(err error) int {
 	return http.StatusInternalServerError
 }
 
-// zegoHeaderPrefix marks the headers this handler owns; a client's are
-// removed so it cannot spoof them.
-const zegoHeaderPrefix = "X-Zego-"
+// forwardedClientHeaders are the only headers of ZEGO's request that reach
+// the upstream: ZEGO signs none, so the upstream must act on nothing a
+// client could add. User-Agent helps diagnose; the W3C trace context lets
+// Caddy's tracing join the upstream's spans; X-Forwarded-* are left to
+// reverse_proxy, which keeps them only from trusted_proxies and sets its
+// own otherwise. Headers the operator adds belong in reverse_proxy's
+// header_up, which applies after this handler.
+var forwardedClientHeaders = map[string]bool{
+	"User-Agent":        true,
+	"Traceparent":       true,
+	"Tracestate":        true,
+	"X-Forwarded-For":   true,
+	"X-Forwarded-Proto": true,
+	"X-Forwarded-Host":  true,
+}
 
 // forwardNormalized replaces the request body with the normalized document
-// and sets the headers the upstream relies on.
-func forwardNormalized(r *http.Request, d *delivery) {
+// and the request's headers with the ones the upstream relies on; keepQuery
+// keeps the query string.
+func forwardNormalized(r *http.Request, d *delivery, keepQuery bool) {
 	callback, doc := &d.callback, d.doc
 	for name := range r.Header {
-		if len(name) >= len(zegoHeaderPrefix) && strings.EqualFold(name[:len(zegoHeaderPrefix)], zegoHeaderPrefix) {
+		if !forwardedClientHeaders[name] {
 			delete(r.Header, name)
 		}
 	}
-	r.Header.Del("Content-Encoding")
-	// reverse_proxy drops every header a client names in Connection: a
-	// client must not strip the ones set below.
-	r.Header.Del("Connection")
-	r.Header.Del("Upgrade")
+	if !keepQuery {
+		r.URL.RawQuery, r.URL.ForceQuery = "", false
+	}
 	// Header.Set would allocate each value's slice: the six share one. The
 	// names are already canonical.
 	names := [...]string{"Content-Type", "Content-Length", "X-Zego-Event", "X-Zego-App-Id", "X-Zego-Task-Id", "Idempotency-Key"}
@@ -393,6 +466,8 @@ func forwardNormalized(r *http.Request, d *delivery) {
 	}
 	r.ContentLength = int64(len(doc))
 	r.TransferEncoding = nil
+	// The document is the whole body: a client's trailers stay behind.
+	r.Trailer = nil
 	r.Body = newDocBody(doc)
 	// reverse_proxy calls GetBody to resend the body on a retry.
 	r.GetBody = func() (io.ReadCloser, error) { return newDocBody(doc), nil }
@@ -417,10 +492,22 @@ func setPlaceholders(repl *caddy.Replacer, callback *verify.Callback) {
 	repl.Set("http.zego.code", callback.Code)
 }
 
-// logCallback writes the one line each callback gets, at INFO. It never
-// includes the secret, the signature or the body.
-func (h *Handler) logCallback(msg string, r *http.Request, callback *verify.Callback, outcome string, start time.Time, extra ...zap.Field) {
-	c := h.logger.Check(zapcore.InfoLevel, msg)
+// noteOutcome puts the callback's identity and outcome on Caddy's access-log
+// line (the one line per request a user turns on with the log directive)
+// and writes the handler's own line at DEBUG. Neither ever holds the
+// secret, the signature or the body.
+func (h *Handler) noteOutcome(r *http.Request, callback *verify.Callback, outcome string, start time.Time, extra ...zap.Field) {
+	if fields, ok := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields); ok {
+		fields.Add(zap.String("zego_outcome", outcome))
+		if callback.Event != "" {
+			fields.Add(zap.String("zego_event", callback.Event))
+			fields.Add(zap.Uint32("zego_app_id", callback.AppID))
+		}
+		if callback.TaskID != "" {
+			fields.Add(zap.String("zego_task_id", callback.TaskID))
+		}
+	}
+	c := h.logger.Check(zapcore.DebugLevel, "callback "+outcome)
 	if c == nil {
 		return
 	}

@@ -75,23 +75,24 @@ func TestMetrics(t *testing.T) {
 	up.setStatus(http.StatusOK)
 
 	wantSeries(t, scrapeMetrics(t), map[string]float64{
-		`caddy_zego_callback_requests_total{event="compose",outcome="forwarded"}`:        3,
-		`caddy_zego_callback_requests_total{event="compose",outcome="duplicate"}`:        1,
-		`caddy_zego_callback_requests_total{event="compose",outcome="bad_signature"}`:    1,
-		`caddy_zego_callback_requests_total{event="compose",outcome="stale_timestamp"}`:  1,
-		`caddy_zego_callback_requests_total{event="compose",outcome="app_not_allowed"}`:  1,
-		`caddy_zego_callback_requests_total{event="unknown",outcome="malformed_body"}`:   1,
-		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose"}`: 2,
-		`caddy_zego_callback_upstream_responses_total{code_class="5xx",event="compose"}`: 1,
-		`caddy_zego_callback_verify_duration_seconds_count`:                              8,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded"}`:       2,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="upstream_failed"}`: 1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="duplicate"}`:       1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="bad_signature"}`:   1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="stale_timestamp"}`: 1,
+		`caddy_zego_callback_requests_total{app_id="other",event="compose",outcome="app_not_allowed"}`:      1,
+		`caddy_zego_callback_requests_total{app_id="other",event="unknown",outcome="malformed_body"}`:       1,
+		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose"}`:                    2,
+		`caddy_zego_callback_upstream_responses_total{code_class="5xx",event="compose"}`:                    1,
+		`caddy_zego_callback_verify_duration_seconds_count`:                                                 8,
 	})
 
 	// A reload brings a fresh registry: the handler must register on it.
 	tester = startDedupeCaddy(t, up, "", "app_id 1234567890\nmax_age 4m")
 	wantStatus(signedCallback(newTaskID(), "7", "https://example.com/a.mp4"), 200)
 	wantSeries(t, scrapeMetrics(t), map[string]float64{
-		`caddy_zego_callback_requests_total{event="compose",outcome="forwarded"}`:        1,
-		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose"}`: 1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded"}`: 1,
+		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose"}`:              1,
 	})
 }
 

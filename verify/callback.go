@@ -42,7 +42,15 @@ type Callback struct {
 	rawTimestamp string
 	signature    string
 	extra        []extraField
+	// secretIndex is set by a Verifier; see SecretIndex.
+	secretIndex int
 }
+
+// SecretIndex tells which secret verified the callback: its position in the
+// app's own secrets (Options.AppSecrets) when the app has an entry, else in
+// Options.Secrets. It is meaningful only after Verifier.Verify succeeded;
+// callers keep records of different secrets apart with it.
+func (c *Callback) SecretIndex() int { return c.secretIndex }
 
 // Success reports whether the merge task succeeded (code 0).
 func (c *Callback) Success() bool { return c.Code == 0 }

@@ -133,16 +133,16 @@ func FuzzSignRoundTrip(f *testing.F) {
 	f.Add("a1b2c3d4e5f60718293a4b5c6d7e8f90", "1755569993", "98765", uint(7))
 	f.Fuzz(func(t *testing.T, secret, timestamp, nonce string, at uint) {
 		signature := Sign(secret, timestamp, nonce)
-		if !validSignature(signature, timestamp, nonce, []string{secret}) {
+		if matchingSecret(signature, timestamp, nonce, []string{secret}) < 0 {
 			t.Fatal("a fresh signature does not verify")
 		}
-		if !validSignature(strings.ToUpper(signature), timestamp, nonce, []string{secret}) {
+		if matchingSecret(strings.ToUpper(signature), timestamp, nonce, []string{secret}) < 0 {
 			t.Fatal("upper-case hex does not verify")
 		}
 		i := int(at % uint(len(signature)))
 		flipped := []byte(signature)
 		flipped[i] = "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", flipped[i])+1)%16]
-		if validSignature(string(flipped), timestamp, nonce, []string{secret}) {
+		if matchingSecret(string(flipped), timestamp, nonce, []string{secret}) >= 0 {
 			t.Fatal("a flipped signature verifies")
 		}
 		hashed := func(s, ts, n string) string {
@@ -154,7 +154,7 @@ func FuzzSignRoundTrip(f *testing.F) {
 			j := int(at % uint(len(timestamp)))
 			ts := []byte(timestamp)
 			ts[j]++
-			if validSignature(signature, string(ts), nonce, []string{secret}) != (hashed(secret, string(ts), nonce) == hashed(secret, timestamp, nonce)) {
+			if (matchingSecret(signature, string(ts), nonce, []string{secret}) >= 0) != (hashed(secret, string(ts), nonce) == hashed(secret, timestamp, nonce)) {
 				t.Fatal("a flipped timestamp changes the verdict wrongly")
 			}
 		}
@@ -162,7 +162,7 @@ func FuzzSignRoundTrip(f *testing.F) {
 			j := int(at % uint(len(nonce)))
 			n := []byte(nonce)
 			n[j]++
-			if validSignature(signature, timestamp, string(n), []string{secret}) != (hashed(secret, timestamp, string(n)) == hashed(secret, timestamp, nonce)) {
+			if (matchingSecret(signature, timestamp, string(n), []string{secret}) >= 0) != (hashed(secret, timestamp, string(n)) == hashed(secret, timestamp, nonce)) {
 				t.Fatal("a flipped nonce changes the verdict wrongly")
 			}
 		}

@@ -38,21 +38,21 @@ func sortThree(a, b, c string) (string, string, string) {
 	return a, b, c
 }
 
-// validSignature reports whether signature, hex in either case, is the
-// signature of timestamp and nonce under any of secrets. Every secret is
-// tried, and the digests are compared in constant time.
-func validSignature(signature, timestamp, nonce string, secrets []string) bool {
+// matchingSecret returns the position in secrets of the one whose signature
+// of timestamp and nonce is signature (hex in either case), or -1. Every
+// secret is tried, and the digests are compared in constant time.
+func matchingSecret(signature, timestamp, nonce string, secrets []string) int {
 	var received [sha1.Size]byte
 	if len(signature) != hex.EncodedLen(sha1.Size) {
-		return false
+		return -1
 	}
 	if _, err := hex.Decode(received[:], []byte(signature)); err != nil {
-		return false
+		return -1
 	}
-	match := 0
-	for _, secret := range secrets {
+	match := -1
+	for i, secret := range secrets {
 		want := signatureSum(secret, timestamp, nonce)
-		match |= subtle.ConstantTimeCompare(received[:], want[:])
+		match = subtle.ConstantTimeSelect(subtle.ConstantTimeCompare(received[:], want[:]), i, match)
 	}
-	return match == 1
+	return match
 }

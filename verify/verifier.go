@@ -124,11 +124,19 @@ func (v *Verifier) secretsFor(appID uint32) []string {
 	return v.secrets
 }
 
+// ValidUntil is the first moment at which c's timestamp no longer passes
+// the window: a replay record kept until then covers every moment at which
+// c could be presented again. The window compares whole seconds, so it is
+// one second more than timestamp + MaxAge.
+func (v *Verifier) ValidUntil(c *Callback) time.Time {
+	return time.Unix(c.Timestamp+v.maxAgeSeconds+1, 0)
+}
+
 func (v *Verifier) check(c *Callback) error {
 	if _, allowed := slices.BinarySearch(v.appIDs, c.AppID); len(v.appIDs) > 0 && !allowed {
 		return ErrAppNotAllowed
 	}
-	if !validSignature(c.signature, c.rawTimestamp, c.Nonce, v.secretsFor(c.AppID)) {
+	if c.secretIndex = matchingSecret(c.signature, c.rawTimestamp, c.Nonce, v.secretsFor(c.AppID)); c.secretIndex < 0 {
 		return ErrBadSignature
 	}
 	if skew := v.now().Unix() - c.Timestamp; skew > v.maxAgeSeconds || -skew > v.maxAgeSeconds {
