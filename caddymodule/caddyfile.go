@@ -36,6 +36,11 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    dedupe       <ttl> | off     # default: 10m
 //	    dedupe_store memory | storage  # default: memory
 //	    dedupe_max   <entries>       # memory store bound; default: 100000
+//	    keep_query                   # forward the query string; default: dropped
+//	    spool [{                     # redeliver what the upstream did not accept
+//	        retry   <wait> [<wait>...]  # the last repeats; default: 10s 1m 5m 30m 2h 6h
+//	        max_age <duration>          # then a dead letter; default: 72h
+//	    }]
 //	}
 //
 // Secrets may be placeholders such as {env.ZEGO_CALLBACK_SECRET}; they are
@@ -52,7 +57,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		option := d.Val()
 		switch option {
-		case "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max":
+		case "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "spool":
 			if seen[option] {
 				return d.Errf("duplicate %s option", option)
 			}
@@ -148,6 +153,17 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("dedupe_max must be a positive number of entries, not %q", value)
 			}
 			h.DedupeMax = n
+		case "keep_query":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.KeepQuery = true
+		case "spool":
+			spool, err := parseSpoolBlock(d)
+			if err != nil {
+				return err
+			}
+			h.Spool = spool
 		default:
 			return d.Errf("unrecognized subdirective %s", option)
 		}
@@ -159,6 +175,43 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 }
 
 // parseAppBlock reads `app <app_id> { secret <secret> ... }`.
+// parseSpoolBlock reads spool's optional block.
+func parseSpoolBlock(d *caddyfile.Dispenser) (*Spool, error) {
+	if d.NextArg() {
+		return nil, d.Err("spool takes no argument; its settings go in a block: spool { retry 10s 1m; max_age 72h }")
+	}
+	spool := new(Spool)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch d.Val() {
+		case "retry":
+			args := d.RemainingArgs()
+			if len(args) == 0 || len(spool.Retry) > 0 {
+				return nil, d.Err("spool: one retry line with at least one wait, e.g. retry 10s 1m 5m 30m 2h 6h")
+			}
+			for _, arg := range args {
+				wait, err := caddy.ParseDuration(arg)
+				if err != nil || wait <= 0 {
+					return nil, d.Errf("spool: retry waits are positive durations such as 10s or 2h, not %q", arg)
+				}
+				spool.Retry = append(spool.Retry, caddy.Duration(wait))
+			}
+		case "max_age":
+			value, err := singleArg(d)
+			if err != nil {
+				return nil, err
+			}
+			maxAge, err := caddy.ParseDuration(value)
+			if err != nil || maxAge <= 0 || spool.MaxAge != 0 {
+				return nil, d.Errf("spool: one max_age, a positive duration such as 72h, not %q", value)
+			}
+			spool.MaxAge = caddy.Duration(maxAge)
+		default:
+			return nil, d.Err("spool: unrecognized setting; use retry or max_age")
+		}
+	}
+	return spool, nil
+}
+
 func parseAppBlock(d *caddyfile.Dispenser) (AppSecrets, error) {
 	var app AppSecrets
 	if !d.NextArg() {

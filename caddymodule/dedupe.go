@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,20 +76,19 @@ func (h *Handler) provisionDedupe(ctx caddy.Context, topSecrets []string, appSec
 		return fmt.Errorf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, h.DedupeStore)
 	}
 	h.storesByScope = make(map[string]dedupeStore)
-	storesOf := func(secrets []string) ([]dedupeStore, error) {
-		stores := make([]dedupeStore, len(secrets))
+	storesOf := func(secrets []string) ([]scopedStore, error) {
+		stores := make([]scopedStore, len(secrets))
 		for i, secret := range secrets {
 			scope := secretScope(secret)
-			if store, ok := h.storesByScope[scope]; ok {
-				stores[i] = store
-				continue
+			store, ok := h.storesByScope[scope]
+			if !ok {
+				var err error
+				if store, err = h.newStore(ctx, scope); err != nil {
+					return nil, err
+				}
+				h.storesByScope[scope] = store
 			}
-			store, err := h.newStore(ctx, scope)
-			if err != nil {
-				return nil, err
-			}
-			h.storesByScope[scope] = store
-			stores[i] = store
+			stores[i] = scopedStore{scope, store}
 		}
 		return stores, nil
 	}
@@ -96,7 +96,7 @@ func (h *Handler) provisionDedupe(ctx caddy.Context, topSecrets []string, appSec
 	if h.topStores, err = storesOf(topSecrets); err != nil {
 		return err
 	}
-	h.appStores = make(map[uint32][]dedupeStore, len(appSecrets))
+	h.appStores = make(map[uint32][]scopedStore, len(appSecrets))
 	for appID, secrets := range appSecrets {
 		if h.appStores[appID], err = storesOf(secrets); err != nil {
 			return err
@@ -136,9 +136,15 @@ func (h *Handler) newStore(ctx caddy.Context, scope string) (dedupeStore, error)
 	return value.(*memoryStore), nil
 }
 
+// scopedStore is the store of one secret's records, and its scope.
+type scopedStore struct {
+	scope string
+	store dedupeStore
+}
+
 // storesFor returns the stores of the secrets that may verify app's
 // callbacks, in the verifier's order.
-func (h *Handler) storesFor(appID uint32) []dedupeStore {
+func (h *Handler) storesFor(appID uint32) []scopedStore {
 	if stores, ok := h.appStores[appID]; ok {
 		return stores
 	}
@@ -165,7 +171,8 @@ func (h *Handler) claim(r *http.Request, d *delivery) (release func(), err error
 	ctx := r.Context()
 	callback := &d.callback
 	stores := h.storesFor(callback.AppID)
-	d.store = stores[callback.SecretIndex()]
+	own := stores[callback.SecretIndex()]
+	d.store, d.scope = own.store, own.scope
 
 	// The record outlives every moment at which this timestamp passes the
 	// window, so the signature cannot come back with another document.
@@ -182,11 +189,27 @@ func (h *Handler) claim(r *http.Request, d *delivery) (release func(), err error
 	return h.claimDelivery(ctx, r, d, stores)
 }
 
+// claimRedelivery is claim for a callback the spool redelivers: verified
+// when it first arrived, its signature already recorded then.
+func (h *Handler) claimRedelivery(r *http.Request, d *delivery) (release func(), err error) {
+	stores := h.storesFor(d.callback.AppID)
+	if store, ok := h.storesByScope[d.scope]; ok {
+		d.store = store
+	} else {
+		// Its secret has been rotated out since: record under the app's first.
+		d.store, d.scope = stores[0].store, stores[0].scope
+	}
+	if !slices.ContainsFunc(stores, func(s scopedStore) bool { return s.scope == d.scope }) {
+		stores = append(slices.Clip(stores), scopedStore{d.scope, d.store})
+	}
+	return h.claimDelivery(r.Context(), r, d, stores)
+}
+
 // claimDelivery is the delivery half of claim, shared by ZEGO's own
 // callbacks and the spool's redeliveries: already delivered (under any of
 // the app's secrets, so that a retry signed with a rotated secret is still
 // a duplicate) or in flight stops it.
-func (h *Handler) claimDelivery(ctx context.Context, r *http.Request, d *delivery, stores []dedupeStore) (release func(), err error) {
+func (h *Handler) claimDelivery(ctx context.Context, r *http.Request, d *delivery, stores []scopedStore) (release func(), err error) {
 	callback := &d.callback
 	if h.isDelivered(r, d, stores) {
 		return nil, errDuplicate
@@ -223,9 +246,9 @@ func documentDigest(doc []byte) [16]byte {
 	return [16]byte(sum[:16])
 }
 
-func (h *Handler) isDelivered(r *http.Request, d *delivery, stores []dedupeStore) bool {
-	for _, store := range stores {
-		delivered, err := store.delivered(r.Context(), d.idempotencyID)
+func (h *Handler) isDelivered(r *http.Request, d *delivery, stores []scopedStore) bool {
+	for _, s := range stores {
+		delivered, err := s.store.delivered(r.Context(), d.idempotencyID)
 		if err != nil {
 			h.storeFailed(r, &d.callback, "reading the delivery record", err)
 			continue
@@ -330,7 +353,7 @@ func (s *storageStore) claimSignature(ctx context.Context, id, digest [16]byte, 
 	// Two instances may claim the same signature at once: serialize them,
 	// and answer a copy that finds the lock taken at once rather than let it
 	// queue on the lock for seconds.
-	locked, err := s.tryLockKey(ctx, key)
+	locked, err := tryLockStorage(ctx, s.storage, key)
 	if err != nil {
 		return false, err
 	}
@@ -361,30 +384,7 @@ func (s *storageStore) markDelivered(ctx context.Context, id [16]byte, ttl time.
 }
 
 func (s *storageStore) tryLock(ctx context.Context, id [16]byte) (bool, error) {
-	return s.tryLockKey(ctx, s.key("inflight", id))
-}
-
-// tryLockKey takes the storage's lock on key, or reports at once (within
-// storageLockWait for storages without TryLock) that another holds it.
-func (s *storageStore) tryLockKey(ctx context.Context, key string) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, storageLockWait)
-	defer cancel()
-	var err error
-	if locker, ok := s.storage.(certmagic.TryLocker); ok {
-		var locked bool
-		if locked, err = locker.TryLock(ctx, key); err == nil {
-			return locked, nil
-		}
-	} else {
-		err = s.storage.Lock(ctx, key)
-		if err == nil {
-			return true, nil
-		}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return false, nil // another instance holds it
-	}
-	return false, err
+	return tryLockStorage(ctx, s.storage, s.key("inflight", id))
 }
 
 func (s *storageStore) unlock(ctx context.Context, id [16]byte) error {

@@ -12,6 +12,14 @@ type handlerMetrics struct {
 	requests       *prometheus.CounterVec
 	upstream       *prometheus.CounterVec
 	verifyDuration prometheus.Histogram
+
+	// The spool's.
+	spooled       prometheus.Counter
+	deadLetters   prometheus.Counter
+	spoolAttempts *prometheus.CounterVec
+	spoolWaiting  prometheus.Gauge
+	spoolDead     prometheus.Gauge
+	spoolOldest   prometheus.Gauge
 }
 
 // unknownEvent labels callbacks whose event is not configured, so that no
@@ -38,6 +46,30 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 			Help:    "Time the handler spends on a callback, excluding the upstream.",
 			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10), // 1µs to 0.26s
 		}),
+		spooled: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "spooled_total",
+			Help: "Callbacks the upstream did not accept, stored in the spool and answered 202.",
+		}),
+		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "spool_dead_letters_total",
+			Help: "Spooled callbacks given up after the spool's max_age.",
+		}),
+		spoolAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "spool_redeliveries_total",
+			Help: "Redelivery attempts of spooled callbacks, by result: forwarded, duplicate (delivered meanwhile by ZEGO's own retry) or failed.",
+		}, []string{"result"}),
+		spoolWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "spool_waiting",
+			Help: "Spooled callbacks waiting for redelivery.",
+		}),
+		spoolDead: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "spool_dead",
+			Help: "Dead letters kept in the spool.",
+		}),
+		spoolOldest: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "spool_oldest_waiting_seconds",
+			Help: "Age of the oldest waiting spooled callback since it first arrived; 0 when none waits.",
+		}),
 	}
 	var err error
 	if m.requests, err = register(registry, m.requests); err != nil {
@@ -48,6 +80,19 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 	}
 	if m.verifyDuration, err = register(registry, m.verifyDuration); err != nil {
 		return nil, err
+	}
+	for _, c := range []*prometheus.Counter{&m.spooled, &m.deadLetters} {
+		if *c, err = register(registry, *c); err != nil {
+			return nil, err
+		}
+	}
+	if m.spoolAttempts, err = register(registry, m.spoolAttempts); err != nil {
+		return nil, err
+	}
+	for _, g := range []*prometheus.Gauge{&m.spoolWaiting, &m.spoolDead, &m.spoolOldest} {
+		if *g, err = register(registry, *g); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -100,6 +101,11 @@ type Handler struct {
 	// first. Each callback takes two. Default: 100000.
 	DedupeMax int `json:"dedupe_max,omitempty"`
 
+	// Spool, when set, keeps callbacks the upstream did not accept in
+	// Caddy's storage and redelivers them (see Spool). It needs dedupe.
+	// Default: off.
+	Spool *Spool `json:"spool,omitempty"`
+
 	// KeepQuery forwards the request's query string to the upstream. ZEGO
 	// signs no part of the URL, so by default the upstream gets none of it,
 	// and a framework that merges query parameters into the request's (or
@@ -112,10 +118,11 @@ type Handler struct {
 	metrics     *handlerMetrics
 	// One dedupe store per secret (see secretScope): topStores follow
 	// Secrets, appStores each app's own secrets, in the verifier's order.
-	topStores      []dedupeStore
-	appStores      map[uint32][]dedupeStore
+	topStores      []scopedStore
+	appStores      map[uint32][]scopedStore
 	storesByScope  map[string]dedupeStore
 	memoryPoolKeys []string
+	spoolStorage   certmagic.Storage
 	// now is the clock; nil means time.Now. Tests set it.
 	now func() time.Time
 }
@@ -189,6 +196,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionDedupe(ctx, secrets, appSecrets); err != nil {
 		return err
 	}
+	if err := h.provisionSpool(ctx); err != nil {
+		return err
+	}
 	h.warnAboutRisks()
 	return nil
 }
@@ -240,28 +250,45 @@ func (h *Handler) Validate() error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	start := time.Now()
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	callback, err := h.verifyRequest(w, r)
-	if err != nil {
-		return h.reject(r, repl, &callback, err, start)
+	var d *delivery
+	redelivery := redeliveryOf(r)
+	if redelivery != nil {
+		// The spool's own request: verified when it first arrived.
+		redelivery.reached = true
+		d = redelivery.delivery(start)
+	} else {
+		callback, err := h.verifyRequest(w, r)
+		if err != nil {
+			return h.reject(r, repl, &callback, err, start)
+		}
+		d = &delivery{
+			callback:      callback,
+			doc:           callback.AppendJSON(make([]byte, 0, 512)),
+			idempotencyID: callback.IdempotencyID(),
+			start:         start,
+		}
 	}
-	setPlaceholders(repl, &callback)
-	d := &delivery{
-		callback:      callback,
-		doc:           callback.AppendJSON(make([]byte, 0, 512)),
-		idempotencyID: callback.IdempotencyID(),
-		start:         start,
-	}
+	setPlaceholders(repl, &d.callback)
 	if !h.DedupeDisabled {
-		release, err := h.claim(r, d)
+		var release func()
+		var err error
+		if redelivery != nil {
+			release, err = h.claimRedelivery(r, d)
+		} else {
+			release, err = h.claim(r, d)
+		}
 		if errors.Is(err, errDuplicate) {
-			return h.answerDuplicate(w, r, d)
+			return h.answerDuplicate(w, r, d, redelivery)
 		}
 		if err != nil {
+			if redelivery != nil {
+				redelivery.outcome = verify.ReasonOf(err)
+			}
 			return h.reject(r, repl, &d.callback, err, start)
 		}
 		defer release()
 	}
-	return h.forward(w, r, d, next)
+	return h.forward(w, r, d, redelivery, next)
 }
 
 // delivery is a verified callback on its way to the upstream.
@@ -270,13 +297,16 @@ type delivery struct {
 	doc           []byte // the normalized document
 	idempotencyID [16]byte
 	start         time.Time
-	store         dedupeStore // the records of the secret that verified it; nil with dedupe off
+	// The records of the secret that verified it; nil with dedupe off.
+	store dedupeStore
+	scope string
 }
 
 // forward hands the normalized document to next and settles the outcome
 // however next ends: with an answer, an error, or the panic reverse_proxy
-// uses to abort a response it cannot finish.
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, next caddyhttp.Handler) (err error) {
+// uses to abort a response it cannot finish. With the spool on, a failure
+// is held back until the callback is spooled: then ZEGO gets 202.
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, redelivery *redelivery, next caddyhttp.Handler) (err error) {
 	forwardNormalized(r, d, h.KeepQuery)
 	h.metrics.verifyDuration.Observe(time.Since(d.start).Seconds())
 	// A webhook delivery must not depend on the sender staying connected:
@@ -284,35 +314,65 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, n
 	// proxy's own timeouts) and its outcome is recorded, so ZEGO's retry is
 	// a duplicate and not a second delivery.
 	r = r.WithContext(context.WithoutCancel(r.Context()))
-	recorder := caddyhttp.NewResponseRecorder(w, nil, nil)
+	var recorder caddyhttp.ResponseRecorder
+	holdFailures := h.Spool != nil && redelivery == nil
+	if holdFailures {
+		buf := new(bytes.Buffer)
+		recorder = caddyhttp.NewResponseRecorder(w, buf, func(status int, _ http.Header) bool { return !accepted(status) })
+	} else {
+		recorder = caddyhttp.NewResponseRecorder(w, nil, nil)
+	}
+	settled := false
 	defer func() {
-		aborted := recover()
-		if aborted != nil {
-			err = fmt.Errorf("the response was aborted: %v", aborted)
+		if settled {
+			return
 		}
-		h.settle(r, d, recorder.Status(), err)
-		if aborted != nil {
+		if aborted := recover(); aborted != nil {
+			h.settle(r, d, redelivery, recorder.Status(), fmt.Errorf("the response was aborted: %v", aborted))
 			panic(aborted)
 		}
 	}()
-	return next.ServeHTTP(recorder, r)
+	err = next.ServeHTTP(recorder, r)
+	settled = true
+	status := recorder.Status()
+	if h.settle(r, d, redelivery, status, err) {
+		clear(w.Header()) // the upstream's, of a failure ZEGO need not see
+		w.Header().Set("X-Zego-Spooled", "1")
+		w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	if holdFailures && recorder.Status() != 0 && recorder.Buffered() {
+		return recorder.WriteResponse() // not spooled: ZEGO gets the failure and retries
+	}
+	return err
 }
 
-// settle records what became of a forwarded callback. A 2xx status line
-// means the upstream accepted it, even if the response broke off later.
-func (h *Handler) settle(r *http.Request, d *delivery, status int, err error) {
-	accepted := status >= 200 && status < 300
+func accepted(status int) bool { return status >= 200 && status < 300 }
+
+// settle records what became of a forwarded callback, and spools it when
+// the upstream did not accept it; it reports whether it was spooled. A 2xx
+// status line means the upstream accepted it, even if the response broke
+// off later.
+func (h *Handler) settle(r *http.Request, d *delivery, redelivery *redelivery, status int, err error) (spooled bool) {
 	outcome := outcomeForwarded
-	if !accepted {
+	switch {
+	case accepted(status):
+		if d.store != nil {
+			h.recordDelivered(r, d)
+		}
+	case h.Spool != nil && redelivery == nil && h.spoolCallback(r, d, status, err):
+		outcome, spooled = outcomeSpooled, true
+	default:
 		outcome = outcomeUpstreamFailed
 	}
-	if accepted && d.store != nil {
-		h.recordDelivered(r, d)
+	if redelivery != nil {
+		redelivery.outcome, redelivery.status, redelivery.err = outcome, status, err
 	}
 	event := h.eventLabel(d.callback.Event)
 	h.metrics.requests.WithLabelValues(event, outcome, h.appLabel(d.callback.AppID)).Inc()
 	h.metrics.upstream.WithLabelValues(event, codeClass(status, err)).Inc()
 	h.noteOutcome(r, &d.callback, outcome, d.start, zap.Int("upstream_status", status), zap.Error(err))
+	return spooled
 }
 
 // Outcomes besides the rejection reason codes.
@@ -320,6 +380,7 @@ const (
 	outcomeForwarded      = "forwarded"
 	outcomeUpstreamFailed = "upstream_failed"
 	outcomeDuplicate      = "duplicate"
+	outcomeSpooled        = "spooled"
 )
 
 // eventLabel bounds the metric label to the configured events.
@@ -340,7 +401,10 @@ func (h *Handler) appLabel(appID uint32) string {
 
 // answerDuplicate tells ZEGO the callback arrived, without bothering the
 // upstream again.
-func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, d *delivery) error {
+func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, d *delivery, redelivery *redelivery) error {
+	if redelivery != nil {
+		redelivery.outcome = outcomeDuplicate
+	}
 	h.metrics.verifyDuration.Observe(time.Since(d.start).Seconds())
 	h.metrics.requests.WithLabelValues(h.eventLabel(d.callback.Event), outcomeDuplicate, h.appLabel(d.callback.AppID)).Inc()
 	h.noteOutcome(r, &d.callback, outcomeDuplicate, d.start)

@@ -1,0 +1,517 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/certmagic"
+	"go.uber.org/zap"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
+)
+
+// Spool keeps verified callbacks that the upstream did not accept in Caddy's
+// storage and redelivers them, through the route they came in on, until the
+// upstream accepts them or MaxAge passes. ZEGO is answered 202 Accepted with
+// X-Zego-Spooled: 1 once the callback is stored, and stops retrying.
+type Spool struct {
+	// Retry are the waits between redelivery attempts; the last one
+	// repeats. Default: 10s 1m 5m 30m 2h 6h.
+	Retry []caddy.Duration `json:"retry,omitempty"`
+
+	// MaxAge is how long after a callback first arrived it is redelivered;
+	// after that it becomes a dead letter, kept in storage until someone
+	// retries or drops it with the CLI. Default: 72h.
+	MaxAge caddy.Duration `json:"max_age,omitempty"`
+}
+
+// Spool defaults.
+var defaultSpoolRetry = []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 6 * time.Hour}
+
+const (
+	DefaultSpoolMaxAge = 72 * time.Hour
+	// spoolPrefix holds one key per spooled callback, named by its
+	// Idempotency-Key.
+	spoolPrefix = storagePrefix + "/spool"
+	// spoolRescanEvery makes a pass read every item (not only the ones its
+	// cache says are due) at least this often, to see what other instances
+	// and the CLI changed; with short retry waits, ten passes.
+	spoolRescanEvery = 30 * time.Second
+)
+
+// spoolItem is one spooled callback as stored: everything needed to
+// redeliver it without verifying it again, and its delivery history.
+type spoolItem struct {
+	ID       string          `json:"id"` // the Idempotency-Key
+	Event    string          `json:"event"`
+	AppID    uint32          `json:"app_id"`
+	TaskID   string          `json:"task_id,omitempty"`
+	Document json.RawMessage `json:"document"`
+	// Headers are the ones the upstream got: Idempotency-Key and X-Zego-*.
+	Headers map[string]string `json:"headers"`
+	// Scope names the dedupe records of the secret that verified it.
+	Scope string `json:"scope"`
+	// Where it came in: Caddy's server name, the Host and the path.
+	Server       string    `json:"server"`
+	Host         string    `json:"host"`
+	Path         string    `json:"path"`
+	FirstArrival time.Time `json:"first_arrival"`
+	// RevivedAt is when the CLI last retried it; max_age counts from the
+	// later of the two.
+	RevivedAt   time.Time `json:"revived_at,omitzero"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt"`
+	LastError   string    `json:"last_error,omitempty"`
+	Dead        bool      `json:"dead,omitempty"`
+}
+
+func (item *spoolItem) state() string {
+	if item.Dead {
+		return "dead"
+	}
+	return "waiting"
+}
+
+func spoolKey(id string) string { return path.Join(spoolPrefix, id) }
+
+// provisionSpool sets the defaults and starts this handler's redelivery
+// worker, which stops when the config is unloaded.
+func (h *Handler) provisionSpool(ctx caddy.Context) error {
+	if h.Spool == nil {
+		return nil
+	}
+	if h.DedupeDisabled {
+		return errors.New("spool needs dedupe: a spooled callback and ZEGO's late retry of it must not both reach the upstream; remove 'dedupe off'")
+	}
+	if len(h.Spool.Retry) == 0 {
+		for _, wait := range defaultSpoolRetry {
+			h.Spool.Retry = append(h.Spool.Retry, caddy.Duration(wait))
+		}
+	}
+	for _, wait := range h.Spool.Retry {
+		if time.Duration(wait) <= 0 {
+			return fmt.Errorf("spool: every retry wait must be positive, not %s (e.g. retry 10s 1m 5m)", time.Duration(wait))
+		}
+	}
+	if h.Spool.MaxAge == 0 {
+		h.Spool.MaxAge = caddy.Duration(DefaultSpoolMaxAge)
+	}
+	if h.Spool.MaxAge < 0 {
+		return fmt.Errorf("spool: max_age must be positive, not %s (e.g. max_age 72h)", time.Duration(h.Spool.MaxAge))
+	}
+	h.spoolStorage = ctx.Storage()
+	worker := &spoolWorker{h: h, ctx: ctx, storage: h.spoolStorage, due: make(map[string]time.Time)}
+	go worker.run()
+	return nil
+}
+
+// spoolCallback stores a callback the upstream did not accept, unless it is
+// already spooled (ZEGO's retry of a callback the edge owns already). It
+// reports whether the edge now owns the delivery.
+func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstreamErr error) bool {
+	ctx := context.WithoutCancel(r.Context())
+	id := hex.EncodeToString(d.idempotencyID[:])
+	key := spoolKey(id)
+	if h.spoolStorage.Exists(ctx, key) {
+		return true
+	}
+	now := h.clock()()
+	item := &spoolItem{
+		ID: id, Event: d.callback.Event, AppID: d.callback.AppID, TaskID: d.callback.TaskID,
+		Document: d.doc, Headers: make(map[string]string),
+		Scope: d.scope, Host: r.Host, Path: r.URL.Path,
+		FirstArrival: now, NextAttempt: now.Add(h.spoolWait(0)),
+		LastError: failureText(status, upstreamErr),
+	}
+	if server, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok {
+		item.Server = server.Name()
+	}
+	for name, values := range r.Header {
+		if name == "Idempotency-Key" || strings.HasPrefix(name, zegoHeaderPrefix) {
+			item.Headers[name] = values[0]
+		}
+	}
+	value, err := json.Marshal(item)
+	if err == nil {
+		err = h.spoolStorage.Store(ctx, key, value)
+	}
+	if err != nil {
+		h.logger.Error("could not spool a callback the upstream did not accept; ZEGO gets the upstream's failure and retries",
+			zap.String("task_id", item.TaskID), zap.Uint32("app_id", item.AppID), zap.String("upstream", item.LastError), zap.Error(err))
+		return false
+	}
+	h.metrics.spooled.Inc()
+	h.logger.Warn("callback spooled: the upstream did not accept it; the edge redelivers it",
+		zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
+		zap.String("upstream", item.LastError), zap.Time("next_attempt", item.NextAttempt))
+	return true
+}
+
+// zegoHeaderPrefix marks the headers this handler sets for the upstream.
+const zegoHeaderPrefix = "X-Zego-"
+
+// spoolWait is the wait after the given number of failed attempts, with up
+// to a tenth more or less at random, so that a returning upstream is not
+// hit by every item in the same second.
+func (h *Handler) spoolWait(failures int) time.Duration {
+	wait := time.Duration(h.Spool.Retry[min(failures, len(h.Spool.Retry)-1)])
+	return wait + time.Duration((rand.Float64()-0.5)*0.2*float64(wait))
+}
+
+func failureText(status int, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("status %d", status)
+}
+
+// redelivery marks a request the spool worker makes in-process: a context
+// value, which no network client can set. The handler fills in the result.
+type redelivery struct {
+	item    *spoolItem
+	reached bool // the handler saw the request: the route still leads to it
+	outcome string
+	status  int
+	err     error
+}
+
+type redeliveryKey struct{}
+
+// redeliveryOf returns the spool's marker, or nil for a request from the
+// network.
+func redeliveryOf(r *http.Request) *redelivery {
+	marker, _ := r.Context().Value(redeliveryKey{}).(*redelivery)
+	return marker
+}
+
+// delivery rebuilds the verified callback the item holds.
+func (rd *redelivery) delivery(start time.Time) *delivery {
+	item := rd.item
+	d := &delivery{
+		callback: verify.Callback{Event: item.Event, AppID: item.AppID, TaskID: item.TaskID},
+		doc:      item.Document,
+		start:    start,
+		scope:    item.Scope,
+	}
+	if id, err := hex.DecodeString(item.ID); err == nil && len(id) == len(d.idempotencyID) {
+		d.idempotencyID = [16]byte(id)
+	}
+	return d
+}
+
+// spoolWorker redelivers due items, one at a time, so a backlog of any size
+// is never loaded at once. Every instance sharing the storage runs one;
+// the storage's lock on an item makes each attempt one instance's.
+type spoolWorker struct {
+	h       *Handler
+	ctx     caddy.Context
+	storage certmagic.Storage
+	// due caches when each item is next due, so a pass reads only due
+	// items; spoolRescanEvery it reads them all.
+	due        map[string]time.Time
+	lastRescan time.Time
+	rescan     time.Duration
+}
+
+func (w *spoolWorker) run() {
+	tick := min(time.Duration(w.h.Spool.Retry[0]), time.Second)
+	w.rescan = min(spoolRescanEvery, 10*tick)
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-ticker.C:
+			w.pass()
+		}
+	}
+}
+
+// pass goes once through the spool, redelivering what is due, and updates
+// the spool's gauges.
+func (w *spoolWorker) pass() {
+	now := w.h.clock()()
+	rescan := now.Sub(w.lastRescan) >= w.rescan
+	if rescan {
+		w.lastRescan = now
+	}
+	keys, err := w.storage.List(w.ctx, spoolPrefix, false)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		w.h.logger.Warn("cannot list the spool", zap.Error(err))
+		return
+	}
+	waiting, dead := 0, 0
+	oldest := now
+	for _, key := range keys {
+		if w.ctx.Err() != nil {
+			return
+		}
+		if due, known := w.due[key]; known && !rescan && now.Before(due) {
+			waiting++ // the cache knows only waiting items as not yet due
+			continue
+		}
+		item, err := loadSpoolItem(w.ctx, w.storage, key)
+		if errors.Is(err, fs.ErrNotExist) {
+			delete(w.due, key)
+			continue
+		}
+		if err != nil {
+			w.h.logger.Error("skipping a spool item that cannot be read", zap.String("key", key), zap.Error(err))
+			w.due[key] = now.Add(w.rescan)
+			continue
+		}
+		if item.Dead {
+			dead++
+			w.due[key] = now.Add(w.rescan)
+			continue
+		}
+		if now.Before(item.NextAttempt) {
+			waiting++
+			oldest = minTime(oldest, item.FirstArrival)
+			w.due[key] = item.NextAttempt
+			continue
+		}
+		if w.attempt(key) {
+			delete(w.due, key)
+		} else {
+			waiting++
+			oldest = minTime(oldest, item.FirstArrival)
+		}
+	}
+	m := w.h.metrics
+	m.spoolWaiting.Set(float64(waiting))
+	m.spoolDead.Set(float64(dead))
+	m.spoolOldest.Set(now.Sub(oldest).Seconds())
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func loadSpoolItem(ctx context.Context, storage certmagic.Storage, key string) (*spoolItem, error) {
+	value, err := storage.Load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	item := new(spoolItem)
+	if err := json.Unmarshal(value, item); err != nil {
+		return nil, fmt.Errorf("not a spool item: %w", err)
+	}
+	if item.ID == "" || len(item.Document) == 0 {
+		return nil, errors.New("not a spool item: no id or document")
+	}
+	return item, nil
+}
+
+// attempt takes the item's lock, redelivers it if it is still due, and
+// reports whether it left the spool.
+func (w *spoolWorker) attempt(key string) (done bool) {
+	locked, err := tryLockStorage(w.ctx, w.storage, key)
+	if err != nil || !locked {
+		return false // another instance has it, or the storage is down: next pass
+	}
+	defer func() { _ = w.storage.Unlock(context.WithoutCancel(w.ctx), key) }()
+	// Read again under the lock: another instance may have delivered it.
+	item, err := loadSpoolItem(w.ctx, w.storage, key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	if err != nil || item.Dead {
+		return false
+	}
+	now := w.h.clock()()
+	if now.Before(item.NextAttempt) {
+		w.due[key] = item.NextAttempt
+		return false
+	}
+	m, logger := w.h.metrics, w.h.logger
+	if now.Sub(maxTime(item.FirstArrival, item.RevivedAt)) >= time.Duration(w.h.Spool.MaxAge) {
+		item.Dead = true
+		if err := w.store(key, item); err != nil {
+			return false
+		}
+		m.deadLetters.Inc()
+		logger.Error("spooled callback given up: a dead letter; retry or drop it with 'caddy zego-callback spool'",
+			zap.String("id", item.ID), zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
+			zap.Int("attempts", item.Attempts), zap.Time("first_arrival", item.FirstArrival), zap.String("last_error", item.LastError))
+		return false
+	}
+
+	result := w.redeliver(item)
+	item.Attempts++
+	switch {
+	case result.outcome == outcomeForwarded || result.outcome == outcomeDuplicate:
+		if err := w.storage.Delete(context.WithoutCancel(w.ctx), key); err != nil {
+			logger.Warn("delivered a spooled callback but could not remove it; the delivery record stops a second delivery", zap.String("id", item.ID), zap.Error(err))
+		}
+		m.spoolAttempts.WithLabelValues(result.outcome).Inc()
+		logger.Info("spooled callback delivered",
+			zap.String("id", item.ID), zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
+			zap.String("outcome", result.outcome), zap.Int("attempts", item.Attempts), zap.Duration("since_first_arrival", now.Sub(item.FirstArrival)))
+		return true
+	case result.outcome == verify.ReasonOf(verify.ErrInFlight):
+		// ZEGO's own retry is being forwarded right now: look again soon.
+		item.Attempts--
+		item.NextAttempt = now.Add(w.h.spoolWait(0))
+	default:
+		item.LastError = result.describe()
+		item.NextAttempt = now.Add(w.h.spoolWait(item.Attempts))
+		m.spoolAttempts.WithLabelValues("failed").Inc()
+	}
+	if err := w.store(key, item); err != nil {
+		logger.Warn("cannot update a spool item", zap.String("id", item.ID), zap.Error(err))
+	}
+	w.due[key] = item.NextAttempt
+	return false
+}
+
+func (w *spoolWorker) store(key string, item *spoolItem) error {
+	return storeSpoolItem(context.WithoutCancel(w.ctx), w.storage, item)
+}
+
+func storeSpoolItem(ctx context.Context, storage certmagic.Storage, item *spoolItem) error {
+	value, err := json.Marshal(item)
+	if err != nil {
+		return err
+	}
+	return storage.Store(ctx, spoolKey(item.ID), value)
+}
+
+// listSpool calls fn with every readable item in the spool, one at a time;
+// unreadable keys are passed with their error.
+func listSpool(ctx context.Context, storage certmagic.Storage, fn func(key string, item *spoolItem, err error) error) error {
+	keys, err := storage.List(ctx, spoolPrefix, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		item, err := loadSpoolItem(ctx, storage, key)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := fn(key, item, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retrySpoolItem makes an item, waiting or dead, due now: a running Caddy
+// redelivers it on its next pass over the whole spool.
+func retrySpoolItem(ctx context.Context, storage certmagic.Storage, id string, now time.Time) error {
+	key := spoolKey(id)
+	if err := storage.Lock(ctx, key); err != nil {
+		return err
+	}
+	defer func() { _ = storage.Unlock(context.WithoutCancel(ctx), key) }()
+	item, err := loadSpoolItem(ctx, storage, key)
+	if err != nil {
+		return err
+	}
+	item.Dead = false
+	item.NextAttempt, item.RevivedAt = now, now
+	return storeSpoolItem(ctx, storage, item)
+}
+
+// redeliver sends the item through the server it came in on, in-process, so
+// that the user's route and reverse_proxy settings apply unchanged.
+func (w *spoolWorker) redeliver(item *spoolItem) (result *redelivery) {
+	result = &redelivery{item: item}
+	app, err := w.ctx.App("http")
+	if err != nil {
+		result.err = err
+		return result
+	}
+	server := app.(*caddyhttp.App).Servers[item.Server]
+	if server == nil {
+		result.err = fmt.Errorf("the server %q it came in on is no longer configured", item.Server)
+		return result
+	}
+	ctx := context.WithValue(w.ctx, redeliveryKey{}, result)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+item.Host+item.Path, http.NoBody)
+	if err != nil {
+		result.err = err
+		return result
+	}
+	req.Host, req.RequestURI = item.Host, item.Path
+	req.RemoteAddr = "127.0.0.1:0" // the edge itself
+	defer func() {
+		if aborted := recover(); aborted != nil && result.outcome == "" {
+			result.err = fmt.Errorf("aborted: %v", aborted)
+		}
+	}()
+	server.ServeHTTP(discardResponse{header: make(http.Header)}, req)
+	if !result.reached {
+		result.err = fmt.Errorf("the route at %s%s no longer leads to zego_callback", item.Host, item.Path)
+	}
+	return result
+}
+
+func (rd *redelivery) describe() string {
+	if rd.err != nil {
+		return rd.err.Error()
+	}
+	if rd.status != 0 {
+		return fmt.Sprintf("status %d", rd.status)
+	}
+	return rd.outcome
+}
+
+// discardResponse is where a redelivery's answer goes: the handler reports
+// the outcome through the marker.
+type discardResponse struct{ header http.Header }
+
+func (d discardResponse) Header() http.Header         { return d.header }
+func (d discardResponse) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardResponse) WriteHeader(int)             {}
+
+// tryLockStorage takes the storage's lock on key, or reports at once
+// (within storageLockWait for storages without TryLock) that another holds
+// it.
+func tryLockStorage(ctx context.Context, storage certmagic.Storage, key string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, storageLockWait)
+	defer cancel()
+	var err error
+	if locker, ok := storage.(certmagic.TryLocker); ok {
+		var locked bool
+		if locked, err = locker.TryLock(ctx, key); err == nil {
+			return locked, nil
+		}
+	} else {
+		err = storage.Lock(ctx, key)
+		if err == nil {
+			return true, nil
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return false, nil // another instance holds it
+	}
+	return false, err
+}
