@@ -24,13 +24,14 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "zego-callback",
-		Usage: "sign|send|verify [flags]",
+		Usage: "sign|send|verify|spool [flags]",
 		Short: "Sign, send and verify ZEGO compose callbacks",
 		Long: `Tools to try and test a zego_callback deployment without a ZEGO account.
 
   sign    print a correctly signed compose callback
   send    sign a callback and POST it, retrying on ZEGO's schedule
   verify  read a raw callback body and explain the verdict
+  spool   list, show, retry or drop spooled callbacks
 
 Secrets can come from an environment variable (--secret-env) so that they
 stay out of shell history.`,
@@ -46,7 +47,7 @@ var zegoRetryDelays = []time.Duration{2 * time.Second, 4 * time.Second, 8 * time
 
 // configureCommand builds `caddy zego-callback` and its subcommands.
 func configureCommand(cmd *cobra.Command) {
-	cmd.AddCommand(newSignCommand(), newSendCommand(), newVerifyCommand())
+	cmd.AddCommand(newSignCommand(), newSendCommand(), newVerifyCommand(), newSpoolCommand())
 }
 
 func newSignCommand() *cobra.Command {

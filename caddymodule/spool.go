@@ -124,7 +124,9 @@ func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstre
 	ctx := context.WithoutCancel(r.Context())
 	id := hex.EncodeToString(d.idempotencyID[:])
 	key := spoolKey(id)
-	if h.spoolStorage.Exists(ctx, key) {
+	// Stat, not Exists: Exists reports a key it cannot check (the storage is
+	// down) as present, and this must be sure before answering 2xx.
+	if _, err := h.spoolStorage.Stat(ctx, key); err == nil {
 		return true
 	}
 	now := h.clock()()
@@ -348,18 +350,6 @@ func (w *spoolWorker) attempt(key string) (done bool) {
 		return false
 	}
 	m, logger := w.h.metrics, w.h.logger
-	if now.Sub(maxTime(item.FirstArrival, item.RevivedAt)) >= time.Duration(w.h.Spool.MaxAge) {
-		item.Dead = true
-		if err := w.store(key, item); err != nil {
-			return false
-		}
-		m.deadLetters.Inc()
-		logger.Error("spooled callback given up: a dead letter; retry or drop it with 'caddy zego-callback spool'",
-			zap.String("id", item.ID), zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
-			zap.Int("attempts", item.Attempts), zap.Time("first_arrival", item.FirstArrival), zap.String("last_error", item.LastError))
-		return false
-	}
-
 	result := w.redeliver(item)
 	item.Attempts++
 	switch {
@@ -380,6 +370,14 @@ func (w *spoolWorker) attempt(key string) (done bool) {
 		item.LastError = result.describe()
 		item.NextAttempt = now.Add(w.h.spoolWait(item.Attempts))
 		m.spoolAttempts.WithLabelValues("failed").Inc()
+		// Given up only after a failed attempt, so a revived item gets one.
+		if now.Sub(maxTime(item.FirstArrival, item.RevivedAt)) >= time.Duration(w.h.Spool.MaxAge) {
+			item.Dead = true
+			m.deadLetters.Inc()
+			logger.Error("spooled callback given up: a dead letter; retry or drop it with 'caddy zego-callback spool'",
+				zap.String("id", item.ID), zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
+				zap.Int("attempts", item.Attempts), zap.Time("first_arrival", item.FirstArrival), zap.String("last_error", item.LastError))
+		}
 	}
 	if err := w.store(key, item); err != nil {
 		logger.Warn("cannot update a spool item", zap.String("id", item.ID), zap.Error(err))

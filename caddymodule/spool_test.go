@@ -1,0 +1,310 @@
+package caddymodule_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// downUpstream is an upstream address that refuses connections until start
+// is called, as a backend mid-deploy does.
+type downUpstream struct {
+	addr string
+	up   *upstream
+}
+
+func newDownUpstream(t *testing.T) *downUpstream {
+	t.Helper()
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := probe.Addr().String()
+	probe.Close()
+	return &downUpstream{addr: addr}
+}
+
+func (d *downUpstream) start(t *testing.T) *upstream {
+	t.Helper()
+	listener, err := net.Listen("tcp", d.addr)
+	if err != nil {
+		t.Fatalf("another process took the port meanwhile; run again: %v", err)
+	}
+	d.up = newUnstartedUpstream(t)
+	d.up.Listener.Close()
+	d.up.Listener = listener
+	d.up.Start()
+	return d.up
+}
+
+// startSpoolCaddy proxies to addr with a short spool schedule, the storage
+// in folder.
+func startSpoolCaddy(t *testing.T, folder, addr, spoolBlock string) *caddytest.Tester {
+	t.Helper()
+	return loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET} {
+			app_id 1234567890
+			spool {
+				%s
+			}
+		}
+		reverse_proxy %s {
+			transport http {
+				dial_timeout 300ms
+				response_header_timeout 400ms
+			}
+		}
+	}
+	handle_errors {
+		respond "{http.zego.error}"
+	}
+}
+`, httpPort, spoolBlock, addr))
+}
+
+// idempotencyKey is the Idempotency-Key of a compose callback, computed
+// here with crypto/sha256 from its documented definition (the first 16
+// bytes of SHA-256 over app, event and task joined by NUL), not by the code
+// under test.
+func idempotencyKey(appID uint32, taskID string) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%d\x00compose\x00%s", appID, taskID)))
+	return hex.EncodeToString(sum[:16])
+}
+
+func spoolFiles(t *testing.T, folder string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(folder, "zego_callback", "spool", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", within, what)
+		}
+	}
+}
+
+// byKey counts what the upstream got by Idempotency-Key.
+func byKey(requests []receivedRequest) map[string]int {
+	counts := map[string]int{}
+	for _, r := range requests {
+		counts[r.header.Get("Idempotency-Key")]++
+	}
+	return counts
+}
+
+func TestSpoolOutage(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 30s")
+
+	// The upstream is down for longer than several retry periods: every
+	// callback is answered 202 once stored, and ZEGO stops retrying.
+	tasks := make([]string, 5)
+	bodies := make([]string, len(tasks))
+	for i := range tasks {
+		tasks[i] = newTaskID()
+		bodies[i] = signedCallback(tasks[i], "1", "https://example.com/a.mp4")
+		resp, err := tester.Client.Post(fmt.Sprintf("http://localhost:%d/zego/compose", httpPort), "application/json", strings.NewReader(bodies[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted || resp.Header.Get("X-Zego-Spooled") != "1" || resp.ContentLength > 0 {
+			t.Fatalf("answer %d, X-Zego-Spooled %q, %d bytes; want 202, 1, empty", resp.StatusCode, resp.Header.Get("X-Zego-Spooled"), resp.ContentLength)
+		}
+	}
+	if n := len(spoolFiles(t, folder)); n != len(tasks) {
+		t.Fatalf("%d items in the spool folder, want %d", n, len(tasks))
+	}
+	// ZEGO's retry of a callback the edge owns already is 202 too, and
+	// stores nothing new.
+	if got := send(t, tester, httpPort, signedCallback(tasks[0], "2", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+		t.Fatalf("retry of a spooled callback: %d %q", got.status, got.body)
+	}
+	time.Sleep(time.Second) // five redelivery attempts fail meanwhile
+
+	up := down.start(t)
+	waitFor(t, 10*time.Second, "the backlog was not delivered", func() bool { return len(spoolFiles(t, folder)) == 0 })
+	time.Sleep(500 * time.Millisecond) // a second delivery would show by now
+	counts := byKey(up.received())
+	for _, task := range tasks {
+		if n := counts[idempotencyKey(1234567890, task)]; n != 1 {
+			t.Errorf("task %s delivered %d times, want once", task, n)
+		}
+	}
+	if len(up.received()) != len(tasks) {
+		t.Errorf("upstream got %d requests for %d callbacks", len(up.received()), len(tasks))
+	}
+	for _, r := range up.received() {
+		if !strings.HasPrefix(string(r.body), `{"event":"compose","app_id":1234567890,"task_id":"`+r.header.Get("X-Zego-Task-Id")+`","success":true`) ||
+			r.header.Get("Content-Type") != "application/json" || r.header.Get("X-Zego-Event") != "compose" {
+			t.Errorf("redelivered %v %s", r.header, r.body)
+		}
+	}
+	// Later ZEGO retries are duplicates.
+	wantAnswer(t, send(t, tester, httpPort, signedCallback(tasks[1], "3", "https://example.com/a.mp4")), 200, "", "1")
+	series := scrapeMetrics(t)
+	wantSeries(t, series, map[string]float64{
+		`caddy_zego_callback_spooled_total`:                                float64(len(tasks)),
+		`caddy_zego_callback_spool_redeliveries_total{result="forwarded"}`: float64(len(tasks)),
+		`caddy_zego_callback_spool_waiting`:                                0,
+		// and ZEGO's retry of a callback already spooled
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="spooled"}`: float64(len(tasks) + 1),
+	})
+	if series[`caddy_zego_callback_spool_redeliveries_total{result="failed"}`] < float64(len(tasks)) {
+		t.Errorf("failed attempts %v, want at least one per item", series[`caddy_zego_callback_spool_redeliveries_total{result="failed"}`])
+	}
+}
+
+// TestSpoolAndLateRetry: ZEGO's own retry reaches a recovered upstream
+// before the worker does; the worker then finds the delivery record and
+// drops the item without a second delivery.
+func TestSpoolAndLateRetry(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	tester := startSpoolCaddy(t, folder, down.addr, "retry 2s\nmax_age 30s")
+	task := newTaskID()
+	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	up := down.start(t)
+	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
+	waitFor(t, 10*time.Second, "the item stayed in the spool", func() bool { return len(spoolFiles(t, folder)) == 0 })
+	if n := len(up.received()); n != 1 {
+		t.Fatalf("upstream got %d requests, want 1", n)
+	}
+	wantSeries(t, scrapeMetrics(t), map[string]float64{`caddy_zego_callback_spool_redeliveries_total{result="duplicate"}`: 1})
+}
+
+// TestSpoolWriteFailure: when the spool cannot store the callback, ZEGO gets
+// the upstream's failure unchanged and retries.
+func TestSpoolWriteFailure(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-folder")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	up := newUpstream(t)
+	up.setStatus(http.StatusServiceUnavailable)
+	tester := startSpoolCaddy(t, filepath.Join(file, "storage"), up.Listener.Addr().String(), "retry 200ms")
+	got := send(t, tester, httpPort, signedCallback(newTaskID(), "1", "https://example.com/a.mp4"))
+	if got.status != http.StatusServiceUnavailable || got.body != "upstream answered 503" {
+		t.Fatalf("got %d %q, want the upstream's 503", got.status, got.body)
+	}
+}
+
+// TestSpoolDeadLetterAndRevival: past max_age an item is kept as a dead
+// letter; retried (as the CLI does), it is delivered.
+func TestSpoolDeadLetterAndRevival(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 1s")
+	task := newTaskID()
+	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	waitFor(t, 10*time.Second, "no dead letter", func() bool {
+		return scrapeMetrics(t)[`caddy_zego_callback_spool_dead_letters_total`] == 1
+	})
+	up := down.start(t)
+	time.Sleep(time.Second)
+	if n := len(up.received()); n != 0 || len(spoolFiles(t, folder)) != 1 {
+		t.Fatalf("a dead letter was redelivered (%d) or removed", n)
+	}
+	out, err := runCLI(t, "", "spool", "retry", "--config", writeStorageConfig(t, folder), "--adapter", "caddyfile", idempotencyKey(1234567890, task))
+	if err != nil {
+		t.Fatalf("spool retry: %v\n%s", err, out)
+	}
+	waitFor(t, 10*time.Second, "the revived item was not delivered", func() bool { return len(up.received()) == 1 })
+	waitFor(t, 10*time.Second, "the item stayed in the spool", func() bool { return len(spoolFiles(t, folder)) == 0 })
+}
+
+// TestSpoolSkipsCorruptItems: an unreadable item is logged and skipped; the
+// rest are delivered.
+func TestSpoolSkipsCorruptItems(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 30s")
+	if err := os.MkdirAll(filepath.Join(folder, "zego_callback", "spool"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	corrupt := filepath.Join(folder, "zego_callback", "spool", "00corrupt")
+	if err := os.WriteFile(corrupt, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	task := newTaskID()
+	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	up := down.start(t)
+	waitFor(t, 10*time.Second, "the good item was not delivered", func() bool { return len(up.received()) == 1 })
+	if _, err := os.Stat(corrupt); err != nil {
+		t.Fatalf("the corrupt item was removed: %v", err)
+	}
+}
+
+// TestSpoolSurvivesReload: items waiting when the config is reloaded are
+// delivered by the new config's worker.
+func TestSpoolSurvivesReload(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 30s")
+	task := newTaskID()
+	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	startSpoolCaddy(t, folder, down.addr, "retry 300ms\nmax_age 30s") // a changed config: a real reload
+	up := down.start(t)
+	waitFor(t, 10*time.Second, "not delivered after the reload", func() bool { return len(up.received()) == 1 })
+	waitFor(t, 10*time.Second, "the item stayed in the spool", func() bool { return len(spoolFiles(t, folder)) == 0 })
+}
+
+// TestSpoolLateUpstreamAnswer documents the one duplicate the spool cannot
+// prevent: the upstream accepts a callback after the proxy has given up on
+// it, so the edge spools it and redelivers it. The backend then sees it
+// twice with the same Idempotency-Key, which it must use; never a third time.
+func TestSpoolLateUpstreamAnswer(t *testing.T) {
+	folder := t.TempDir()
+	up := newUpstream(t)
+	up.setDelay(800 * time.Millisecond) // past response_header_timeout 400ms
+	tester := startSpoolCaddy(t, folder, up.Listener.Addr().String(), "retry 1s\nmax_age 30s")
+	task := newTaskID()
+	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q, want 202 after the proxy's timeout", got.status, got.body)
+	}
+	up.setDelay(0)
+	waitFor(t, 10*time.Second, "not redelivered", func() bool { return len(spoolFiles(t, folder)) == 0 })
+	time.Sleep(1500 * time.Millisecond)
+	counts := byKey(up.received())
+	if len(counts) != 1 || counts[idempotencyKey(1234567890, task)] != 2 {
+		t.Fatalf("upstream got %v, want the one key twice", counts)
+	}
+}
+
+// writeStorageConfig writes a Caddyfile naming the file_system storage in
+// folder, for the CLI's --config.
+func writeStorageConfig(t *testing.T, folder string) string {
+	t.Helper()
+	config := filepath.Join(t.TempDir(), "Caddyfile")
+	if err := os.WriteFile(config, []byte("{\n\tstorage file_system "+folder+"\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config
+}
