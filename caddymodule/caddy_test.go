@@ -19,6 +19,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/caddyserver/certmagic"
 
 	_ "github.com/zegoedge/caddy-zego-callback/caddymodule"
@@ -31,6 +32,12 @@ import (
 var adminPort, httpPort, secondHTTPPort int
 
 func TestMain(m *testing.M) {
+	if os.Getenv(runAsCaddy) == "1" {
+		// startCaddyProcess's child: this binary is a whole Caddy with the
+		// module built in, as ./caddy is.
+		caddycmd.Main()
+		return
+	}
 	dir, err := os.MkdirTemp("", "zego-callback-caddytest-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
