@@ -95,25 +95,33 @@ func (h *Handler) provisionSpool(ctx caddy.Context) error {
 	if h.DedupeDisabled {
 		return errors.New("spool needs dedupe: a spooled callback and ZEGO's late retry of it must not both reach the upstream; remove 'dedupe off'")
 	}
-	if len(h.Spool.Retry) == 0 {
-		for _, wait := range defaultSpoolRetry {
-			h.Spool.Retry = append(h.Spool.Retry, caddy.Duration(wait))
-		}
-	}
-	for _, wait := range h.Spool.Retry {
-		if time.Duration(wait) <= 0 {
-			return fmt.Errorf("spool: every retry wait must be positive, not %s (e.g. retry 10s 1m 5m)", time.Duration(wait))
-		}
-	}
-	if h.Spool.MaxAge == 0 {
-		h.Spool.MaxAge = caddy.Duration(DefaultSpoolMaxAge)
-	}
-	if h.Spool.MaxAge < 0 {
-		return fmt.Errorf("spool: max_age must be positive, not %s (e.g. max_age 72h)", time.Duration(h.Spool.MaxAge))
+	if err := h.Spool.setDefaults(); err != nil {
+		return err
 	}
 	h.spoolStorage = ctx.Storage()
 	worker := &spoolWorker{h: h, ctx: ctx, storage: h.spoolStorage, due: make(map[string]time.Time)}
 	go worker.run()
+	return nil
+}
+
+// setDefaults fills in the defaults and checks the settings.
+func (s *Spool) setDefaults() error {
+	if len(s.Retry) == 0 {
+		for _, wait := range defaultSpoolRetry {
+			s.Retry = append(s.Retry, caddy.Duration(wait))
+		}
+	}
+	for _, wait := range s.Retry {
+		if time.Duration(wait) <= 0 {
+			return fmt.Errorf("spool: every retry wait must be positive, not %s (e.g. retry 10s 1m 5m)", time.Duration(wait))
+		}
+	}
+	if s.MaxAge == 0 {
+		s.MaxAge = caddy.Duration(DefaultSpoolMaxAge)
+	}
+	if s.MaxAge < 0 {
+		return fmt.Errorf("spool: max_age must be positive, not %s (e.g. max_age 72h)", time.Duration(s.MaxAge))
+	}
 	return nil
 }
 
@@ -442,7 +450,10 @@ func retrySpoolItem(ctx context.Context, storage certmagic.Storage, id string, n
 // that the user's route and reverse_proxy settings apply unchanged.
 func (w *spoolWorker) redeliver(item *spoolItem) (result *redelivery) {
 	result = &redelivery{item: item}
-	app, err := w.ctx.App("http")
+	// The running config's, never w.ctx.App: while a config is still being
+	// provisioned, that would load a second http app beside it. After a
+	// reload, the new config's routes apply.
+	app, err := caddy.ActiveContext().AppIfConfigured("http")
 	if err != nil {
 		result.err = err
 		return result
