@@ -91,13 +91,13 @@ type receivedRequest struct {
 	body   []byte
 }
 
-func newUpstream(t *testing.T) *upstream {
+func newUpstream(t testing.TB) *upstream {
 	u := newUnstartedUpstream(t)
 	u.Start()
 	return u
 }
 
-func newUnstartedUpstream(t *testing.T) *upstream {
+func newUnstartedUpstream(t testing.TB) *upstream {
 	u := &upstream{status: http.StatusOK}
 	u.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -138,7 +138,7 @@ func (u *upstream) setStatus(status int) {
 
 // loadCaddy loads the global options every test shares, then sites, into
 // the in-process Caddy; {env.ZEGO_TEST_SECRET} holds secret.
-func loadCaddy(t *testing.T, secret, extraGlobalOptions, sites string) *caddytest.Tester {
+func loadCaddy(t testing.TB, secret, extraGlobalOptions, sites string) *caddytest.Tester {
 	t.Helper()
 	t.Setenv("ZEGO_TEST_SECRET", secret)
 	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})

@@ -22,7 +22,7 @@ type downUpstream struct {
 	up   *upstream
 }
 
-func newDownUpstream(t *testing.T) *downUpstream {
+func newDownUpstream(t testing.TB) *downUpstream {
 	t.Helper()
 	probe, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,7 +33,7 @@ func newDownUpstream(t *testing.T) *downUpstream {
 	return &downUpstream{addr: addr}
 }
 
-func (d *downUpstream) start(t *testing.T) *upstream {
+func (d *downUpstream) start(t testing.TB) *upstream {
 	t.Helper()
 	listener, err := net.Listen("tcp", d.addr)
 	if err != nil {
@@ -48,7 +48,7 @@ func (d *downUpstream) start(t *testing.T) *upstream {
 
 // startSpoolCaddy proxies to addr with a short spool schedule, the storage
 // in folder.
-func startSpoolCaddy(t *testing.T, folder, addr, spoolBlock string) *caddytest.Tester {
+func startSpoolCaddy(t testing.TB, folder, addr, spoolBlock string) *caddytest.Tester {
 	t.Helper()
 	return loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
 http://localhost:%d {
@@ -82,7 +82,7 @@ func idempotencyKey(appID uint32, taskID string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func spoolFiles(t *testing.T, folder string) []string {
+func spoolFiles(t testing.TB, folder string) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(folder, "zego_callback", "spool", "*"))
 	if err != nil {
