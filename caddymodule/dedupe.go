@@ -165,9 +165,9 @@ func (h *Handler) Cleanup() error {
 // claim decides whether a verified callback may be forwarded now: not a
 // tampered replay of a signature already seen, not already delivered, and
 // not being delivered right now. On success it marks the delivery in flight
-// and returns the function that clears the mark. A store failure never stops
+// (d.inFlight; release clears it). A store failure never stops
 // a genuine callback, as a duplicate beats a loss; it is logged at WARN.
-func (h *Handler) claim(r *http.Request, d *delivery) (release func(), err error) {
+func (h *Handler) claim(r *http.Request, d *delivery) error {
 	ctx := r.Context()
 	callback := &d.callback
 	stores := h.storesFor(callback.AppID)
@@ -180,18 +180,18 @@ func (h *Handler) claim(r *http.Request, d *delivery) (release func(), err error
 	replayed, err := d.store.claimSignature(ctx, callback.SignatureID(), documentDigest(d.doc), ttl)
 	switch {
 	case errors.Is(err, verify.ErrInFlight):
-		return nil, err
+		return err
 	case err != nil:
 		h.storeFailed(r, callback, "recording the signature", err)
 	case replayed:
-		return nil, verify.ErrReplayedSignature
+		return verify.ErrReplayedSignature
 	}
 	return h.claimDelivery(ctx, r, d, stores)
 }
 
 // claimRedelivery is claim for a callback the spool redelivers: verified
 // when it first arrived, its signature already recorded then.
-func (h *Handler) claimRedelivery(r *http.Request, d *delivery) (release func(), err error) {
+func (h *Handler) claimRedelivery(r *http.Request, d *delivery) error {
 	stores := h.storesFor(d.callback.AppID)
 	if store, ok := h.storesByScope[d.scope]; ok {
 		d.store = store
@@ -209,31 +209,38 @@ func (h *Handler) claimRedelivery(r *http.Request, d *delivery) (release func(),
 // callbacks and the spool's redeliveries: already delivered (under any of
 // the app's secrets, so that a retry signed with a rotated secret is still
 // a duplicate) or in flight stops it.
-func (h *Handler) claimDelivery(ctx context.Context, r *http.Request, d *delivery, stores []scopedStore) (release func(), err error) {
+func (h *Handler) claimDelivery(ctx context.Context, r *http.Request, d *delivery, stores []scopedStore) error {
 	callback := &d.callback
 	if h.isDelivered(r, d, stores) {
-		return nil, errDuplicate
+		return errDuplicate
 	}
 	locked, err := d.store.tryLock(ctx, d.idempotencyID)
 	switch {
 	case err != nil:
 		h.storeFailed(r, callback, "marking the delivery in flight", err)
-		return func() {}, nil
+		return nil
 	case !locked:
-		return nil, verify.ErrInFlight
+		return verify.ErrInFlight
 	}
-	release = func() {
-		// The request may be over: release the mark regardless.
-		if err := d.store.unlock(context.WithoutCancel(ctx), d.idempotencyID); err != nil {
-			h.storeFailed(r, callback, "clearing the in-flight mark", err)
-		}
-	}
+	d.inFlight = true
 	// Another delivery may have finished between the check and the lock.
 	if h.isDelivered(r, d, stores) {
-		release()
-		return nil, errDuplicate
+		h.release(r, d)
+		return errDuplicate
 	}
-	return release, nil
+	return nil
+}
+
+// release clears the in-flight mark claim set, if it set one.
+func (h *Handler) release(r *http.Request, d *delivery) {
+	if !d.inFlight {
+		return
+	}
+	d.inFlight = false
+	// The request may be over: release the mark regardless.
+	if err := d.store.unlock(context.WithoutCancel(r.Context()), d.idempotencyID); err != nil {
+		h.storeFailed(r, &d.callback, "clearing the in-flight mark", err)
+	}
 }
 
 // errDuplicate is claim's answer for a callback already delivered; it is

@@ -270,12 +270,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	setPlaceholders(repl, &d.callback)
 	if !h.DedupeDisabled {
-		var release func()
 		var err error
 		if redelivery != nil {
-			release, err = h.claimRedelivery(r, d)
+			err = h.claimRedelivery(r, d)
 		} else {
-			release, err = h.claim(r, d)
+			err = h.claim(r, d)
 		}
 		if errors.Is(err, errDuplicate) {
 			return h.answerDuplicate(w, r, d, redelivery)
@@ -286,7 +285,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			}
 			return h.reject(r, repl, &d.callback, err, start)
 		}
-		defer release()
+		defer h.release(r, d)
 	}
 	return h.forward(w, r, d, redelivery, next)
 }
@@ -298,8 +297,9 @@ type delivery struct {
 	idempotencyID [16]byte
 	start         time.Time
 	// The records of the secret that verified it; nil with dedupe off.
-	store dedupeStore
-	scope string
+	store    dedupeStore
+	scope    string
+	inFlight bool // claim marked it in flight
 }
 
 // forward hands the normalized document to next and settles the outcome
@@ -517,12 +517,20 @@ func forwardNormalized(r *http.Request, d *delivery, keepQuery bool) {
 	if !keepQuery {
 		r.URL.RawQuery, r.URL.ForceQuery = "", false
 	}
-	// Header.Set would allocate each value's slice: the six share one. The
-	// names are already canonical.
+	// Header.Set would allocate each value's slice: the six share one, and
+	// the three computed values share one string. The names are already
+	// canonical.
+	var buf [80]byte
+	computed := strconv.AppendInt(buf[:0], int64(len(doc)), 10)
+	lengthEnd := len(computed)
+	computed = strconv.AppendUint(computed, uint64(callback.AppID), 10)
+	appEnd := len(computed)
+	computed = hex.AppendEncode(computed, d.idempotencyID[:])
+	text := string(computed)
 	names := [...]string{"Content-Type", "Content-Length", "X-Zego-Event", "X-Zego-App-Id", "X-Zego-Task-Id", "Idempotency-Key"}
 	values := [len(names)]string{
-		"application/json", strconv.Itoa(len(doc)), callback.Event,
-		strconv.FormatUint(uint64(callback.AppID), 10), callback.TaskID, hex.EncodeToString(d.idempotencyID[:]),
+		"application/json", text[:lengthEnd], callback.Event,
+		text[lengthEnd:appEnd], callback.TaskID, text[appEnd:],
 	}
 	shared := values[:]
 	for i, name := range names {
@@ -562,16 +570,9 @@ func setPlaceholders(repl *caddy.Replacer, callback *verify.Callback) {
 // secret, the signature or the body.
 func (h *Handler) noteOutcome(r *http.Request, callback *verify.Callback, outcome string, start time.Time, extra ...zap.Field) {
 	if fields, ok := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields); ok {
-		fields.Add(zap.String("zego_outcome", outcome))
-		if callback.Event != "" {
-			fields.Add(zap.String("zego_event", callback.Event))
-			fields.Add(zap.Uint32("zego_app_id", callback.AppID))
-		}
-		if callback.TaskID != "" {
-			fields.Add(zap.String("zego_task_id", callback.TaskID))
-		}
+		fields.Add(zap.Inline(&accessLogFields{outcome, callback}))
 	}
-	c := h.logger.Check(zapcore.DebugLevel, "callback "+outcome)
+	c := h.logger.Check(zapcore.DebugLevel, "callback")
 	if c == nil {
 		return
 	}
@@ -584,6 +585,25 @@ func (h *Handler) noteOutcome(r *http.Request, callback *verify.Callback, outcom
 		zap.String("remote_addr", r.RemoteAddr),
 		zap.Duration("duration", time.Since(start)),
 	}, extra...)...)
+}
+
+// accessLogFields are the zego_* fields of the access-log line: one field
+// inlined, rather than four appended one by one.
+type accessLogFields struct {
+	outcome  string
+	callback *verify.Callback
+}
+
+func (f *accessLogFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString("zego_outcome", f.outcome)
+	if f.callback.Event != "" {
+		enc.AddString("zego_event", f.callback.Event)
+		enc.AddUint32("zego_app_id", f.callback.AppID)
+	}
+	if f.callback.TaskID != "" {
+		enc.AddString("zego_task_id", f.callback.TaskID)
+	}
+	return nil
 }
 
 // Interface guards

@@ -245,33 +245,65 @@ http://localhost:%d {
 // TestDeliveryOutlivesZEGOHangingUp (finding 5): ZEGO disconnecting while
 // the upstream works must not make the backend process the task twice.
 func TestDeliveryOutlivesZEGOHangingUp(t *testing.T) {
-	up := newUpstream(t)
-	tester := startDedupeCaddy(t, up, "", "")
-	up.setDelay(time.Second)
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	var mu sync.Mutex
+	requests := 0
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		arrived <- struct{}{}
+		<-release // still working when ZEGO hangs up
+	}))
+	t.Cleanup(slow.Close)
+	tester := loadCaddy(t, dedupeSecret, "", fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET}
+		reverse_proxy %s
+	}
+	handle_errors {
+		respond "{http.zego.error}"
+	}
+}
+`, httpPort, slow.Listener.Addr()))
 	task := newTaskID()
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
+	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort),
 		strings.NewReader(signedCallback(task, "1", "https://example.com/a.mp4")))
-	if resp, err := tester.Client.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("the client should have given up, got %d", resp.StatusCode)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := tester.Client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-arrived // the upstream has the callback ...
+	cancel()  // ... when ZEGO hangs up
+	if err := <-done; err == nil {
+		t.Fatal("the client should have given up")
 	}
-	up.setDelay(0)
-	// ZEGO retries; once the first delivery has finished, it is a duplicate.
+	// While the upstream still works, ZEGO's retry is in flight ...
+	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 409, "in_flight", "")
+	close(release)
+	// ... and once it has answered 200, a duplicate.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4"))
+		got := send(t, tester, httpPort, signedCallback(task, "3", "https://example.com/a.mp4"))
 		if got.status == 200 && got.duplicate == "1" {
 			break
 		}
 		if got.status != http.StatusConflict || time.Now().After(deadline) {
-			t.Fatalf("ZEGO's retry: %d %q, want 409 while the first is in flight, then a duplicate", got.status, got.body)
+			t.Fatalf("ZEGO's retry: %d %q, want a duplicate once the first delivery finished", got.status, got.body)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
-	if n := len(up.received()); n != 1 {
-		t.Fatalf("upstream got %d requests, want 1", n)
+	mu.Lock()
+	defer mu.Unlock()
+	if requests != 1 {
+		t.Fatalf("upstream got %d requests, want 1", requests)
 	}
 }
 
