@@ -185,7 +185,7 @@ func TestTopLevelSecretBesideAppBlocks(t *testing.T) {
 	}
 	for _, valid := range []string{
 		"zego_callback {env.ZEGO_TEST_CONFIG_SECRET} {\napp_id 1 2\n" + block + "}", // app 2 uses the top-level secret
-		"zego_callback {\n" + block + "}",                                          // no top-level secret
+		"zego_callback {\n" + block + "}",                                           // no top-level secret
 	} {
 		if err := validateCaddyfile(t, valid); err != nil {
 			t.Errorf("%q: %v", valid, err)
