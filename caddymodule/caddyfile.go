@@ -357,18 +357,25 @@ func isEventName(event string) bool {
 }
 
 // verifyOptions checks the settings and resolves the secrets' placeholders
-// with repl, as a config load does.
+// with repl, as a config load does; with a nil repl the secrets are taken
+// as they are (the CLI's, already read from the environment).
 func (h *Handler) verifyOptions(repl *caddy.Replacer) (verify.Options, error) {
 	if err := h.checkSettings(); err != nil {
 		return verify.Options{}, err
 	}
-	secrets, err := resolveSecrets(repl, h.Secrets, "secret")
+	resolve := func(raw []string, what string) ([]string, error) {
+		if repl == nil {
+			return raw, nil
+		}
+		return resolveSecrets(repl, raw, what)
+	}
+	secrets, err := resolve(h.Secrets, "secret")
 	if err != nil {
 		return verify.Options{}, err
 	}
 	appSecrets := make(map[uint32][]string, len(h.Apps))
 	for _, app := range h.Apps {
-		if appSecrets[app.AppID], err = resolveSecrets(repl, app.Secrets, fmt.Sprintf("app %d: secret", app.AppID)); err != nil {
+		if appSecrets[app.AppID], err = resolve(app.Secrets, fmt.Sprintf("app %d: secret", app.AppID)); err != nil {
 			return verify.Options{}, err
 		}
 	}
