@@ -584,3 +584,56 @@ func TestCLISendCACert(t *testing.T) {
 		t.Fatalf("a file without a certificate: err %v", err)
 	}
 }
+
+// TestCLISendTLSInternal: against a real Caddy serving tls internal, send
+// works with Caddy's local root (from the admin API's /pki/ca/local) given
+// to --cacert, and fails without it.
+func TestCLISendTLSInternal(t *testing.T) {
+	up := newUpstream(t)
+	loadCaddy(t, "tls-internal-secret", fmt.Sprintf("skip_install_trust\n\thttps_port %d", secondHTTPPort), fmt.Sprintf(`
+https://localhost:%d {
+	tls internal
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET} {
+			app_id 1234567890
+		}
+		reverse_proxy %s
+	}
+}
+`, secondHTTPPort, up.Listener.Addr()))
+
+	resp, err := http.Get(fmt.Sprintf("http://localhost:%d/pki/ca/local", adminPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ca struct {
+		Root string `json:"root_certificate"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&ca)
+	resp.Body.Close()
+	if err != nil || !strings.Contains(ca.Root, "BEGIN CERTIFICATE") {
+		t.Fatalf("no local root from the admin API: %v %q", err, ca.Root)
+	}
+	caFile := filepath.Join(t.TempDir(), "root.crt")
+	if err := os.WriteFile(caFile, []byte(ca.Root), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"send", "--secret", "tls-internal-secret", "--url", fmt.Sprintf("https://localhost:%d/zego/compose", secondHTTPPort), "--retries", "0"}
+
+	// Caddy issues the site's certificate in the background at load.
+	var out string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out, err = runCLI(t, "", append(args, "--cacert", caFile)...)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil || !strings.Contains(out, "attempt 1: 200 OK") || !strings.Contains(out, "upstream answered 200") {
+		t.Fatalf("with --cacert: err %v\n%s", err, out)
+	}
+	out, err = runCLI(t, "", args...)
+	if err == nil || !strings.Contains(out, "certificate signed by unknown authority") {
+		t.Fatalf("without --cacert: err %v\n%s", err, out)
+	}
+}
