@@ -460,7 +460,7 @@ func runVerify(cmd *cobra.Command, args []string) error {
 	}
 	out := cmd.OutOrStdout()
 	if int64(len(body)) > h.MaxBody {
-		fmt.Fprintf(out, "body_too_large: the body is over max-body, %d bytes\n", h.MaxBody)
+		fmt.Fprintf(out, "body_too_large: the body is larger than max-body, %d bytes\n", h.MaxBody)
 		return rejected(cmd)
 	}
 	callback, err := verifier.Verify(body)

@@ -283,7 +283,7 @@ func TestCLIVerifyOutput(t *testing.T) {
 		{"event not allowed", good, []string{"--events", "room_create"}, "event_not_allowed: the event is not one of the allowed events"},
 		{"invalid field", strings.Replace(good, "https://example.com/zego-callback/merged.mp4", "not a url", 1), nil, "invalid_field: replay_url: "},
 		{"malformed body", "hello", nil, "malformed_body: "},
-		{"body too large", good, []string{"--max-body", "10"}, "body_too_large: the body is over max-body, 10 bytes"},
+		{"body too large", good, []string{"--max-body", "10"}, "body_too_large: the body is larger than max-body, 10 bytes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
