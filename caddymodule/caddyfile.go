@@ -1,7 +1,14 @@
 package caddymodule
 
 import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -9,6 +16,9 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
+	"go.uber.org/zap"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 func init() {
@@ -79,49 +89,43 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "app_id":
 			args := d.RemainingArgs()
 			if len(args) == 0 {
-				return d.ArgErr()
+				return d.Err("app_id needs at least one AppID, e.g. app_id 1234567890")
 			}
-			for _, arg := range args {
+			for i, arg := range args {
 				id, err := strconv.ParseUint(arg, 10, 32)
 				if err != nil {
-					return d.Errf("app_id %q is not a ZEGO AppID (an unsigned 32-bit integer)", arg)
+					return d.Errf("app_id: value %d on this line is not a ZEGO AppID, a whole number from 0 to 4294967295 (%s)", i+1, notShown)
 				}
 				h.AppIDs = append(h.AppIDs, uint32(id))
 			}
 		case "events":
 			args := d.RemainingArgs()
 			if len(args) == 0 {
-				return d.ArgErr()
+				return d.Err("events needs at least one event name, e.g. events compose")
 			}
 			h.Events = append(h.Events, args...)
 		case "max_age":
-			value, err := singleArg(d)
+			value, err := singleArg(d, option, "max_age 5m")
 			if err != nil {
 				return err
 			}
 			dur, err := caddy.ParseDuration(value)
-			if err != nil {
-				return d.Errf("bad max_age %q: %v", value, err)
-			}
-			if dur < time.Second {
-				return d.Errf("max_age must be at least 1s, not %s", value)
+			if err != nil || dur < time.Second {
+				return d.Errf("max_age must be a duration of at least 1s, such as 90s or 5m (%s)", notShown)
 			}
 			h.MaxAge = caddy.Duration(dur)
 		case "max_body":
-			value, err := singleArg(d)
+			value, err := singleArg(d, option, "max_body 64KiB")
 			if err != nil {
 				return err
 			}
 			size, err := humanize.ParseBytes(value)
-			if err != nil {
-				return d.Errf("bad max_body %q: %v", value, err)
-			}
-			if size == 0 || size > maxBodyLimit {
-				return d.Errf("max_body must be between 1 byte and 1MiB, not %s", value)
+			if err != nil || size == 0 || size > maxBodyLimit {
+				return d.Errf("max_body must be a size from 1 byte to 1MiB, such as 65536, 64KiB (65,536 bytes) or 64KB (64,000) (%s)", notShown)
 			}
 			h.MaxBody = int64(size)
 		case "dedupe":
-			value, err := singleArg(d)
+			value, err := singleArg(d, option, "dedupe 10m")
 			if err != nil {
 				return err
 			}
@@ -130,27 +134,27 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			} else {
 				ttl, err := caddy.ParseDuration(value)
 				if err != nil || ttl < time.Second {
-					return d.Errf("dedupe must be off or a duration of at least 1s, not %q", value)
+					return d.Errf("dedupe must be off or a duration of at least 1s, such as 10m (%s)", notShown)
 				}
 				h.DedupeTTL = caddy.Duration(ttl)
 			}
 		case "dedupe_store":
-			value, err := singleArg(d)
+			value, err := singleArg(d, option, "dedupe_store memory")
 			if err != nil {
 				return err
 			}
 			if value != storeMemory && value != storeStorage {
-				return d.Errf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, value)
+				return d.Errf("dedupe_store must be %s or %s (%s)", storeMemory, storeStorage, notShown)
 			}
 			h.DedupeStore = value
 		case "dedupe_max":
-			value, err := singleArg(d)
+			value, err := singleArg(d, option, "dedupe_max 100000")
 			if err != nil {
 				return err
 			}
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 1 {
-				return d.Errf("dedupe_max must be a positive number of entries, not %q", value)
+				return d.Errf("dedupe_max must be a positive number of entries, such as 100000 (%s)", notShown)
 			}
 			h.DedupeMax = n
 		case "keep_query":
@@ -165,13 +169,60 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.Spool = spool
 		default:
-			return d.Errf("unrecognized subdirective %s", option)
+			return unrecognizedOption(d, "", handlerOptions)
 		}
 	}
 	if len(h.Secrets) == 0 && len(h.Apps) == 0 {
 		return d.Err("zego_callback needs a secret: zego_callback <secret>, a secret line, or app blocks")
 	}
 	return nil
+}
+
+// Caddyfile errors never quote a value: a secret written on the wrong line
+// would be printed by caddy adapt, caddy validate and the admin API. They
+// give the option and the line instead.
+const notShown = "the value is not shown, as it could be a secret"
+
+// handlerOptions are the subdirectives of zego_callback.
+var handlerOptions = []string{"secret", "app", "app_id", "events", "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "spool"}
+
+// unrecognizedOption reports an unknown subdirective without quoting it (a
+// secret alone on a line is the likeliest one), suggesting a known option
+// it is a near miss of.
+func unrecognizedOption(d *caddyfile.Dispenser, where string, known []string) error {
+	hint := ""
+	for _, option := range known {
+		if editDistanceAtMost2(d.Val(), option) {
+			hint = "; did you mean " + option + "?"
+			break
+		}
+	}
+	return d.Errf("unrecognized subdirective%s (not shown, as it could be a secret); the options are %s%s", where, strings.Join(known, ", "), hint)
+}
+
+// editDistanceAtMost2 tells whether a becomes b with at most two
+// insertions, deletions or substitutions.
+func editDistanceAtMost2(a, b string) bool {
+	if len(a) > len(b)+2 || len(b) > len(a)+2 || len(a) > 64 {
+		return false
+	}
+	previous := make([]int, len(b)+1)
+	current := make([]int, len(b)+1)
+	for j := range previous {
+		previous[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		current[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			current[j] = min(previous[j]+1, current[j-1]+1, previous[j-1]+cost)
+		}
+		previous, current = current, previous
+	}
+	return previous[len(b)] <= 2
 }
 
 // parseAppBlock reads `app <app_id> { secret <secret> ... }`.
@@ -191,18 +242,18 @@ func parseSpoolBlock(d *caddyfile.Dispenser) (*Spool, error) {
 			for _, arg := range args {
 				wait, err := caddy.ParseDuration(arg)
 				if err != nil || wait <= 0 {
-					return nil, d.Errf("spool: retry waits are positive durations such as 10s or 2h, not %q", arg)
+					return nil, d.Errf("spool: retry waits are positive durations such as 10s or 2h (%s)", notShown)
 				}
 				spool.Retry = append(spool.Retry, caddy.Duration(wait))
 			}
 		case "max_age":
-			value, err := singleArg(d)
+			value, err := singleArg(d, "spool max_age", "max_age 72h")
 			if err != nil {
 				return nil, err
 			}
 			maxAge, err := caddy.ParseDuration(value)
 			if err != nil || maxAge <= 0 || spool.MaxAge != 0 {
-				return nil, d.Errf("spool: one max_age, a positive duration such as 72h, not %q", value)
+				return nil, d.Errf("spool: one max_age, a positive duration such as 72h (%s)", notShown)
 			}
 			spool.MaxAge = caddy.Duration(maxAge)
 		default:
@@ -213,21 +264,22 @@ func parseSpoolBlock(d *caddyfile.Dispenser) (*Spool, error) {
 }
 
 func parseAppBlock(d *caddyfile.Dispenser) (AppSecrets, error) {
+	const syntax = "app <app_id> { secret <secret> }"
 	var app AppSecrets
 	if !d.NextArg() {
-		return app, d.ArgErr()
+		return app, d.Errf("app needs an AppID and a block: %s", syntax)
 	}
 	id, err := strconv.ParseUint(d.Val(), 10, 32)
 	if err != nil {
-		return app, d.Errf("app %q is not a ZEGO AppID (an unsigned 32-bit integer)", d.Val())
+		return app, d.Errf("app: the AppID is not a whole number from 0 to 4294967295 (%s); syntax: %s", notShown, syntax)
 	}
 	app.AppID = uint32(id)
 	if d.NextArg() {
-		return app, d.ArgErr()
+		return app, d.Errf("app %d takes only the AppID on its line (%s); secrets go inside the block: %s", app.AppID, notShown, syntax)
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		if d.Val() != "secret" {
-			return app, d.Errf("unrecognized subdirective %s in app %d", d.Val(), app.AppID)
+			return app, unrecognizedOption(d, fmt.Sprintf(" in app %d", app.AppID), []string{"secret"})
 		}
 		secret, err := secretArg(d)
 		if err != nil {
@@ -236,19 +288,20 @@ func parseAppBlock(d *caddyfile.Dispenser) (AppSecrets, error) {
 		app.Secrets = append(app.Secrets, secret)
 	}
 	if len(app.Secrets) == 0 {
-		return app, d.Errf("app %d has no secret", app.AppID)
+		return app, d.Errf("app %d has no secret: %s", app.AppID, syntax)
 	}
 	return app, nil
 }
 
-// singleArg reads the one argument of a single-value option.
-func singleArg(d *caddyfile.Dispenser) (string, error) {
+// singleArg reads the one value of a single-value option; example shows a
+// valid line.
+func singleArg(d *caddyfile.Dispenser, option, example string) (string, error) {
 	if !d.NextArg() {
-		return "", d.ArgErr()
+		return "", d.Errf("%s needs a value, e.g. %s", option, example)
 	}
 	value := d.Val()
 	if d.NextArg() {
-		return "", d.ArgErr()
+		return "", d.Errf("%s takes one value, e.g. %s (the extra value is not shown, as it could be a secret)", option, example)
 	}
 	return value, nil
 }
@@ -264,4 +317,157 @@ func secretArg(d *caddyfile.Dispenser) (string, error) {
 		return "", d.Err("secret takes exactly one argument; quote a secret that contains spaces")
 	}
 	return secret, nil
+}
+
+// The checks and warnings below are shared by Provision and by
+// `caddy zego-callback verify --config`. They live beside the parser
+// because their errors speak the same language: the Caddyfile option, its
+// JSON name, and what a valid value looks like.
+
+// applyDefaults fills in the optional settings a config left out.
+func (h *Handler) applyDefaults() {
+	if h.MaxAge == 0 {
+		h.MaxAge = caddy.Duration(DefaultMaxAge)
+	}
+	if h.MaxBody == 0 {
+		h.MaxBody = DefaultMaxBody
+	}
+	if len(h.Events) == 0 {
+		h.Events = []string{verify.DefaultEvent}
+	}
+}
+
+// checkSettings checks, after applyDefaults, everything verify.New and the
+// dedupe store would refuse, so that a mistake is reported by its option
+// rather than by a Go field. No message holds a secret or an event name (a
+// misplaced secret could be one).
+func (h *Handler) checkSettings() error {
+	if time.Duration(h.MaxAge) < time.Second {
+		return fmt.Errorf(`max_age must be at least 1s, not %s: in JSON a duration is in nanoseconds (300000000000) or a string such as "5m"`, time.Duration(h.MaxAge))
+	}
+	if h.MaxBody < 1 || h.MaxBody > maxBodyLimit {
+		return fmt.Errorf("max_body must be from 1 to %d bytes (1MiB), not %d: e.g. 64KiB in a Caddyfile, 65536 in JSON", maxBodyLimit, h.MaxBody)
+	}
+	for i, event := range h.Events {
+		if !isEventName(event) {
+			return fmt.Errorf("events: entry %d of %d is not an event name, 1 to 64 letters, digits or underscores such as compose (%s)", i+1, len(h.Events), notShown)
+		}
+	}
+	if !h.DedupeDisabled && h.DedupeTTL != 0 && time.Duration(h.DedupeTTL) < time.Second {
+		return fmt.Errorf(`dedupe must be off or at least 1s, not %s: in JSON "dedupe" is in nanoseconds or a string such as "10m", and off is "dedupe_disabled": true`, time.Duration(h.DedupeTTL))
+	}
+	if h.DedupeMax < 0 {
+		return fmt.Errorf("dedupe_max must be a positive number of entries, such as 100000, not %d", h.DedupeMax)
+	}
+	if h.DedupeStore != "" && h.DedupeStore != storeMemory && h.DedupeStore != storeStorage {
+		return fmt.Errorf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, h.DedupeStore)
+	}
+
+	withBlock := make(map[uint32]bool, len(h.Apps))
+	for _, app := range h.Apps {
+		if withBlock[app.AppID] {
+			return fmt.Errorf("app %d is configured twice: give it one app block with all its secrets (JSON: one entry in apps)", app.AppID)
+		}
+		withBlock[app.AppID] = true
+		if len(app.Secrets) == 0 {
+			return fmt.Errorf("app %d has no secret: app %d { secret <secret> } (JSON: its \"secrets\")", app.AppID, app.AppID)
+		}
+		if len(h.AppIDs) > 0 && !slices.Contains(h.AppIDs, app.AppID) {
+			return fmt.Errorf("app %d has an app block but is not in app_id (JSON: app_ids): add it to app_id, or remove its block", app.AppID)
+		}
+	}
+	if len(h.Secrets) == 0 {
+		if len(h.Apps) == 0 {
+			return errors.New("at least one secret is required: zego_callback <secret>, a secret line, or app blocks (JSON: secrets, or apps)")
+		}
+		for _, id := range h.AppIDs {
+			if !withBlock[id] {
+				return fmt.Errorf("app %d is in app_id but has no secret: add an app %d { secret <secret> } block, or a top-level secret (JSON: apps, or secrets)", id, id)
+			}
+		}
+	}
+	if len(h.Secrets) > 0 && len(h.Apps) > 0 && len(h.AppIDs) == 0 {
+		// The app blocks become the allowlist, so every other app is
+		// app_not_allowed and the top-level secret verifies nothing.
+		return errors.New("the top-level secret can never be used: with app blocks and no app_id, only the apps with blocks are allowed. " +
+			"List every allowed app in app_id (JSON: app_ids), including those that use the top-level secret, or remove the top-level secret")
+	}
+	return nil
+}
+
+// isEventName is verify's rule for event names: 1 to 64 letters, digits or
+// underscores.
+func isEventName(event string) bool {
+	if event == "" || len(event) > 64 {
+		return false
+	}
+	for _, c := range []byte(event) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// verifyOptions checks the settings and resolves the secrets' placeholders
+// with repl, as a config load does; with a nil repl the secrets are taken
+// as they are (the CLI's, already read from the environment).
+func (h *Handler) verifyOptions(repl *caddy.Replacer) (verify.Options, error) {
+	if err := h.checkSettings(); err != nil {
+		return verify.Options{}, err
+	}
+	resolve := func(raw []string, what string) ([]string, error) {
+		if repl == nil {
+			return raw, nil
+		}
+		return resolveSecrets(repl, raw, what)
+	}
+	secrets, err := resolve(h.Secrets, "secret")
+	if err != nil {
+		return verify.Options{}, err
+	}
+	appSecrets := make(map[uint32][]string, len(h.Apps))
+	for _, app := range h.Apps {
+		if appSecrets[app.AppID], err = resolve(app.Secrets, fmt.Sprintf("app %d: secret", app.AppID)); err != nil {
+			return verify.Options{}, err
+		}
+	}
+	return verify.Options{
+		Secrets:    secrets,
+		AppSecrets: appSecrets,
+		AppIDs:     h.AppIDs,
+		Events:     h.Events,
+		MaxAge:     time.Duration(h.MaxAge),
+	}, nil
+}
+
+// warnedSettings remembers the warnings already logged, so that reloading
+// the same config does not repeat them. A key is the SHA-256 of a warning
+// and the handler's settings without its secrets; it grows by one small
+// entry per distinct warned config.
+var warnedSettings sync.Map
+
+// warnOnce logs msg unless it was logged before for the same settings.
+func (h *Handler) warnOnce(settings []byte, msg string, fields ...zap.Field) {
+	key := sha256.Sum256(append([]byte(msg+"\x00"), settings...))
+	if _, seen := warnedSettings.LoadOrStore(key, struct{}{}); seen {
+		return
+	}
+	h.logger.Warn(msg, fields...)
+}
+
+// settingsWithoutSecrets is the handler's JSON config with every secret
+// left out: what decides whether a warning is new.
+func (h *Handler) settingsWithoutSecrets() []byte {
+	settings := *h
+	settings.Secrets = nil
+	settings.Apps = make([]AppSecrets, len(h.Apps))
+	for i, app := range h.Apps {
+		settings.Apps[i] = AppSecrets{AppID: app.AppID}
+	}
+	out, _ := json.Marshal(struct {
+		Handler
+		TopLevelSecrets int `json:"top_level_secrets"`
+	}{settings, len(h.Secrets)})
+	return out
 }

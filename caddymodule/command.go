@@ -2,19 +2,24 @@ package caddymodule
 
 import (
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
@@ -95,6 +100,7 @@ response body, and exits non-zero if every attempt failed.`,
 	cmd.Flags().Bool("no-wait", false, "retry at once instead of on ZEGO's schedule (for tests)")
 	cmd.Flags().Int("repeat", 1, "send this many distinct callbacks, one after another")
 	cmd.Flags().Duration("timeout", 10*time.Second, "time limit for each attempt")
+	cmd.Flags().String("cacert", "", "also trust the CA certificate(s) in this PEM file, e.g. Caddy's local CA root for tls internal")
 	return cmd
 }
 
@@ -103,21 +109,40 @@ func newVerifyCommand() *cobra.Command {
 		Use:   "verify [file]",
 		Short: "Read a raw callback body and explain the verdict",
 		Long: `Reads a raw callback body from a file, or from standard input when no file
-(or "-") is given, checks it exactly as the zego_callback handler does, and
-prints the reason code with a one-line explanation; on success, also the
-normalized JSON the upstream would receive. Exits 0 only when accepted.`,
+(or "-") is given, and checks it exactly as the zego_callback handler does.
+
+The settings come from flags (--secret, --secret-env, --app-secret,
+--app-id, --events, --max-age, --max-body), or from a config file:
+--config FILE [--adapter NAME] finds the zego_callback handler in it and
+resolves its {env.*} and {file.*} placeholders as Caddy would (--handler N
+picks one when the config has several).
+
+On success it prints what was checked and the normalized JSON the upstream
+would receive; on a rejection, one line: the reason code and why.
+
+Exit status: 0 accepted, 2 rejected, 1 no verdict (bad flags, unreadable
+body or config).`,
 		Example: `  caddy zego-callback verify --secret-env ZEGO_CALLBACK_SECRET body.json
+  caddy zego-callback verify --app-secret 1234567890=ZEGO_SECRET_APP1 --app-secret 2233445566=ZEGO_SECRET_APP2 body.json
+  caddy zego-callback verify --config /etc/caddy/Caddyfile body.json
   caddy zego-callback sign --secret-env ZEGO_CALLBACK_SECRET | caddy zego-callback verify --secret-env ZEGO_CALLBACK_SECRET`,
 		Args:         cobra.MaximumNArgs(1),
 		SilenceUsage: true,
 		RunE:         runVerify,
 	}
-	cmd.Flags().StringArray("secret", nil, "a callback secret; repeatable")
-	cmd.Flags().StringArray("secret-env", nil, "an environment variable holding a callback secret; repeatable")
-	cmd.Flags().UintSlice("app-id", nil, "allowed AppIDs (default: any)")
-	cmd.Flags().StringSlice("events", []string{verify.DefaultEvent}, "allowed events")
-	cmd.Flags().Duration("max-age", DefaultMaxAge, "how far the timestamp may be from now")
-	cmd.Flags().Int64("max-body", DefaultMaxBody, "largest body accepted, in bytes")
+	flags := cmd.Flags()
+	flags.StringArray("secret", nil, "a callback secret for apps without --app-secret; repeatable (prefer --secret-env)")
+	flags.StringArray("secret-env", nil, "an environment variable holding a callback secret; repeatable")
+	flags.StringArray("app-secret", nil, "APPID=ENVNAME: one app's own secret, from an environment variable; repeatable")
+	flags.UintSlice("app-id", nil, "allowed AppIDs, repeatable or comma-separated (default: any app, or the apps of --app-secret)")
+	// pflag would add "(default [])" after the help's own default.
+	flags.Lookup("app-id").DefValue = ""
+	flags.StringSlice("events", []string{verify.DefaultEvent}, "allowed events")
+	flags.Duration("max-age", DefaultMaxAge, "how far the timestamp may be from now")
+	flags.Int64("max-body", DefaultMaxBody, "largest body accepted, in bytes")
+	flags.String("config", "", "take the settings from the zego_callback handler in this Caddy config file")
+	flags.String("adapter", "", "the config's adapter, as for caddy run (default: caddyfile for a file named Caddyfile*, else JSON)")
+	flags.Int("handler", 0, "with --config: which zego_callback handler to use, 1 for the first (needed when there are several)")
 	return cmd
 }
 
@@ -288,6 +313,7 @@ func runSend(cmd *cobra.Command, _ []string) error {
 	noWait, _ := flags.GetBool("no-wait")
 	repeat, _ := flags.GetInt("repeat")
 	timeout, _ := flags.GetDuration("timeout")
+	caCert, _ := flags.GetString("cacert")
 	if target == "" {
 		return errors.New("--url is required")
 	}
@@ -307,6 +333,13 @@ func runSend(cmd *cobra.Command, _ []string) error {
 	}
 	out := cmd.OutOrStdout()
 	client := &http.Client{Timeout: timeout}
+	if caCert != "" {
+		transport, err := trustingTransport(caCert)
+		if err != nil {
+			return err
+		}
+		client.Transport = transport
+	}
 	failed := 0
 	for i := 1; i <= repeat; i++ {
 		body, contentType, err := f.encode()
@@ -329,6 +362,25 @@ func runSend(cmd *cobra.Command, _ []string) error {
 		return fmt.Errorf("%d of %d callbacks failed after every attempt", failed, repeat)
 	}
 	return nil
+}
+
+// trustingTransport is the default transport, also trusting the CA
+// certificates in a PEM file besides the system's.
+func trustingTransport(caFile string) (*http.Transport, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--cacert: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--cacert: %s holds no PEM certificate", caFile)
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{RootCAs: roots}
+	return transport, nil
 }
 
 // sendWithRetries POSTs body until an attempt gets a 2xx or the retries
@@ -366,45 +418,30 @@ func sendWithRetries(client *http.Client, out io.Writer, target, body, contentTy
 	return last, false
 }
 
+// Exit statuses of verify; 1 (no verdict) is what Caddy exits with for
+// any other error.
+const exitRejected = 2
+
 // reasonExplanations say in a line what a reason code means.
 var reasonExplanations = map[string]string{
 	"malformed_body":    "the body is not a JSON object, a URL-encoded JSON object or a form, or is not valid JSON/UTF-8",
 	"missing_field":     "a required field is absent or null",
 	"invalid_field":     "a field breaks its rule (see the README's field table)",
 	"duplicate_field":   "a key is given twice",
-	"app_not_allowed":   "the appid is not in the allowed AppIDs",
-	"bad_signature":     "the signature does not match the secret(s) given: check the secret, or the body was altered",
-	"stale_timestamp":   "the timestamp is further from now than max-age: check both clocks, or this is a replay",
+	"app_not_allowed":   "the appid is not one of the allowed AppIDs",
 	"event_not_allowed": "the event is not one of the allowed events",
-	"body_too_large":    "the body is larger than max-body",
 }
 
 func runVerify(cmd *cobra.Command, args []string) error {
-	flags := cmd.Flags()
-	secrets, _ := flags.GetStringArray("secret")
-	secretEnvs, _ := flags.GetStringArray("secret-env")
-	for _, name := range secretEnvs {
-		value := os.Getenv(name)
-		if value == "" {
-			return fmt.Errorf("environment variable %s (from --secret-env) is empty or unset", name)
-		}
-		secrets = append(secrets, value)
+	h, err := verifySettings(cmd)
+	if err != nil {
+		return err
 	}
-	if len(secrets) == 0 {
-		return errors.New("a secret is required: --secret-env NAME (recommended) or --secret VALUE")
+	opts, err := h.verifyOptions(nil)
+	if err != nil {
+		return err
 	}
-	appIDs, _ := flags.GetUintSlice("app-id")
-	events, _ := flags.GetStringSlice("events")
-	maxAge, _ := flags.GetDuration("max-age")
-	maxBody, _ := flags.GetInt64("max-body")
-	allowed := make([]uint32, 0, len(appIDs))
-	for _, id := range appIDs {
-		if uint64(id) > uint64(^uint32(0)) {
-			return fmt.Errorf("--app-id %d does not fit an unsigned 32-bit integer", id)
-		}
-		allowed = append(allowed, uint32(id))
-	}
-	verifier, err := verify.New(verify.Options{Secrets: secrets, AppIDs: allowed, Events: events, MaxAge: maxAge})
+	verifier, err := verify.New(opts)
 	if err != nil {
 		return err
 	}
@@ -418,33 +455,265 @@ func runVerify(cmd *cobra.Command, args []string) error {
 		defer file.Close()
 		input = file
 	}
-	body, err := io.ReadAll(io.LimitReader(input, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(input, h.MaxBody+1))
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
-	if int64(len(body)) > maxBody {
-		err = verify.ErrBodyTooLarge
-	} else {
-		var callback verify.Callback
-		callback, err = verifier.Verify(body)
-		if err == nil {
-			fmt.Fprintln(out, "ok: the callback is genuine; the upstream would receive:")
-			fmt.Fprintln(out, string(callback.AppendJSON(nil)))
-			return nil
+	if int64(len(body)) > h.MaxBody {
+		fmt.Fprintf(out, "body_too_large: the body is larger than max-body, %d bytes\n", h.MaxBody)
+		return rejected(cmd)
+	}
+	callback, err := verifier.Verify(body)
+	if err == nil {
+		fmt.Fprintln(out, "ok: signature valid for this timestamp and nonce; ZEGO does not sign the body, so task_id, replay_url, code and the other fields are as received, not proven")
+		fmt.Fprintf(out, "checked: body shape and field rules, app allowed, timestamp within %s of now, event allowed (the edge's dedupe also ties each signature to one body; verify cannot check that)\n", time.Duration(h.MaxAge))
+		fmt.Fprintln(out, "the upstream would receive:")
+		fmt.Fprintln(out, string(callback.AppendJSON(nil)))
+		return nil
+	}
+	fmt.Fprintln(out, explainRejection(err, &callback, h, opts))
+	return rejected(cmd)
+}
+
+// rejected ends verify with exitRejected and nothing on stderr: the verdict
+// is already on stdout. Caddy's Main turns the error into the exit status.
+func rejected(cmd *cobra.Command) error {
+	cmd.SilenceErrors = true
+	return caddycmd.WrapCommandFuncForCobra(func(caddycmd.Flags) (int, error) { return exitRejected, nil })(cmd, nil)
+}
+
+// explainRejection is the one line a rejection prints: the reason code and
+// why, never a secret.
+func explainRejection(err error, callback *verify.Callback, h *Handler, opts verify.Options) string {
+	reason := verify.ReasonOf(err)
+	switch {
+	case errors.Is(err, verify.ErrStaleTimestamp):
+		skew := time.Now().Unix() - callback.Timestamp
+		direction := "in the past"
+		if skew < 0 {
+			direction, skew = "in the future", -skew
 		}
-		if errors.Is(err, verify.ErrStaleTimestamp) {
-			skew := time.Now().Unix() - callback.Timestamp
-			direction := "in the past"
-			if skew < 0 {
-				direction, skew = "in the future", -skew
-			}
-			fmt.Fprintf(out, "stale_timestamp: the timestamp is %s %s, beyond max-age %s: check both clocks, or this is a replay\n",
-				time.Duration(skew)*time.Second, direction, maxAge)
-			return errors.New("rejected: stale_timestamp")
+		return fmt.Sprintf("%s: the timestamp is %s %s, beyond max-age %s: check both clocks, or this is a replay",
+			reason, describeSeconds(skew), direction, time.Duration(h.MaxAge))
+	case errors.Is(err, verify.ErrBadSignature):
+		which := fmt.Sprintf("the %d top-level secret(s)", len(opts.Secrets))
+		if secrets, ok := opts.AppSecrets[callback.AppID]; ok {
+			which = fmt.Sprintf("app %d's %d secret(s)", callback.AppID, len(secrets))
+		}
+		return fmt.Sprintf("%s: the signature matches none of %s: check the secret; ZEGO signs the timestamp and nonce, so changing either also fails", reason, which)
+	}
+	// The verify package's messages start with the reason code and add the
+	// field and rule; never repeat the code.
+	if detail := strings.TrimPrefix(err.Error(), reason+": "); detail != err.Error() && detail != "" {
+		return reason + ": " + detail
+	}
+	if explanation, ok := reasonExplanations[reason]; ok {
+		return reason + ": " + explanation
+	}
+	return reason + ": " + err.Error()
+}
+
+// describeSeconds writes a number of seconds as a duration, also beyond the
+// 292 years a time.Duration holds: a 12-digit timestamp is millennia away.
+func describeSeconds(seconds int64) string {
+	if seconds <= int64(math.MaxInt64/time.Second) {
+		return (time.Duration(seconds) * time.Second).String()
+	}
+	const secondsPerYear = 31556952 // the Gregorian calendar's average year
+	return fmt.Sprintf("%ds (about %d years)", seconds, seconds/secondsPerYear)
+}
+
+// verifySettings builds the handler settings verify checks with: from the
+// flags, or from a config file's zego_callback handler.
+func verifySettings(cmd *cobra.Command) (*Handler, error) {
+	flags := cmd.Flags()
+	configFile, _ := flags.GetString("config")
+	adapter, _ := flags.GetString("adapter")
+	index, _ := flags.GetInt("handler")
+	if configFile == "" {
+		if adapter != "" || index != 0 {
+			return nil, errors.New("--adapter and --handler go with --config")
+		}
+		return settingsFromFlags(cmd)
+	}
+	for _, name := range []string{"secret", "secret-env", "app-secret", "app-id", "events", "max-age", "max-body"} {
+		if flags.Changed(name) {
+			return nil, fmt.Errorf("--%s and --config do not mix: the settings come from the config", name)
 		}
 	}
-	reason := verify.ReasonOf(err)
-	fmt.Fprintf(out, "%s: %s (%v)\n", reason, reasonExplanations[reason], err)
-	return fmt.Errorf("rejected: %s", reason)
+	return settingsFromConfig(configFile, adapter, index)
+}
+
+func settingsFromFlags(cmd *cobra.Command) (*Handler, error) {
+	flags := cmd.Flags()
+	secrets, _ := flags.GetStringArray("secret")
+	secretEnvs, _ := flags.GetStringArray("secret-env")
+	appSecrets, _ := flags.GetStringArray("app-secret")
+	appIDs, _ := flags.GetUintSlice("app-id")
+	events, _ := flags.GetStringSlice("events")
+	maxAge, _ := flags.GetDuration("max-age")
+	maxBody, _ := flags.GetInt64("max-body")
+	h := &Handler{Events: events, MaxAge: caddy.Duration(maxAge), MaxBody: maxBody}
+	for _, name := range secretEnvs {
+		value, err := secretFromEnv(name, "--secret-env")
+		if err != nil {
+			return nil, err
+		}
+		secrets = append(secrets, value)
+	}
+	h.Secrets = secrets
+	for _, spec := range appSecrets {
+		id, name, ok := strings.Cut(spec, "=")
+		appID, err := strconv.ParseUint(id, 10, 32)
+		if !ok || err != nil || name == "" {
+			return nil, errors.New("--app-secret takes APPID=ENVNAME, e.g. --app-secret 1234567890=ZEGO_SECRET_APP1 (the value is not shown, as it could be a secret)")
+		}
+		value, err := secretFromEnv(name, "--app-secret")
+		if err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(h.Apps, func(app AppSecrets) bool { return app.AppID == uint32(appID) })
+		if i < 0 {
+			h.Apps = append(h.Apps, AppSecrets{AppID: uint32(appID)})
+			i = len(h.Apps) - 1
+		}
+		h.Apps[i].Secrets = append(h.Apps[i].Secrets, value)
+	}
+	if len(h.Secrets) == 0 && len(h.Apps) == 0 {
+		return nil, errors.New("a secret is required: --secret-env NAME (recommended), --secret VALUE, --app-secret APPID=ENVNAME, or --config FILE")
+	}
+	for _, id := range appIDs {
+		if uint64(id) > uint64(^uint32(0)) {
+			return nil, fmt.Errorf("--app-id %d does not fit an unsigned 32-bit integer", id)
+		}
+		h.AppIDs = append(h.AppIDs, uint32(id))
+	}
+	h.applyDefaults()
+	return h, nil
+}
+
+func secretFromEnv(name, flag string) (string, error) {
+	value := os.Getenv(name)
+	if value == "" {
+		return "", fmt.Errorf("environment variable %s (from %s) is empty or unset", name, flag)
+	}
+	return value, nil
+}
+
+// configuredHandler is a zego_callback handler found in a config.
+type configuredHandler struct {
+	settings Handler
+	// where says which server and route matchers lead to it.
+	where string
+}
+
+// settingsFromConfig loads the config as caddy run would (adapting it) and
+// takes the settings of its zego_callback handler, with the secrets'
+// placeholders resolved.
+func settingsFromConfig(configFile, adapter string, index int) (*Handler, error) {
+	config, _, _, err := caddycmd.LoadConfig(configFile, adapter)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	var tree any
+	decoder := json.NewDecoder(strings.NewReader(string(config)))
+	decoder.UseNumber()
+	if err := decoder.Decode(&tree); err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	var found []configuredHandler
+	if err := findHandlers(tree, nil, &found); err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	switch {
+	case len(found) == 0:
+		return nil, fmt.Errorf("--config: %s has no zego_callback handler", configFile)
+	case index < 0 || index > len(found):
+		return nil, fmt.Errorf("--handler must be from 1 to %d:\n%s", len(found), listHandlers(found))
+	case index == 0 && len(found) > 1:
+		return nil, fmt.Errorf("%s has %d zego_callback handlers; pick one with --handler N:\n%s", configFile, len(found), listHandlers(found))
+	case index == 0:
+		index = 1
+	}
+	h := found[index-1].settings
+	h.applyDefaults()
+	// Resolve now, as a config load does; verifyOptions then takes the
+	// secrets as they are.
+	repl := caddy.NewReplacer()
+	if h.Secrets, err = resolveSecrets(repl, h.Secrets, "secret"); err != nil {
+		return nil, err
+	}
+	for i, app := range h.Apps {
+		if h.Apps[i].Secrets, err = resolveSecrets(repl, app.Secrets, fmt.Sprintf("app %d: secret", app.AppID)); err != nil {
+			return nil, err
+		}
+	}
+	return &h, nil
+}
+
+func listHandlers(found []configuredHandler) string {
+	var b strings.Builder
+	for i, handler := range found {
+		fmt.Fprintf(&b, "  %d: %s\n", i+1, handler.where)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// findHandlers walks an adapted config in a fixed order, collecting every
+// zego_callback handler and the matchers of the routes around it.
+func findHandlers(node any, matchers []string, found *[]configuredHandler) error {
+	switch node := node.(type) {
+	case []any:
+		for _, child := range node {
+			if err := findHandlers(child, matchers, found); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		if node["handler"] == "zego_callback" {
+			raw, _ := json.Marshal(node)
+			var h Handler
+			if err := json.Unmarshal(raw, &h); err != nil {
+				return fmt.Errorf("a zego_callback handler: %w", err)
+			}
+			where := "no matcher"
+			if len(matchers) > 0 {
+				where = strings.Join(matchers, " then ")
+			}
+			*found = append(*found, configuredHandler{settings: h, where: where})
+			return nil
+		}
+		if match, ok := node["match"]; ok {
+			raw, _ := json.Marshal(match)
+			matchers = append(slices.Clip(matchers), "match "+string(raw))
+		}
+		keys := make([]string, 0, len(node))
+		for key := range node {
+			keys = append(keys, key)
+		}
+		slices.Sort(keys)
+		for _, key := range keys {
+			if key == "servers" {
+				// Name the server: the first thing that tells handlers apart.
+				if servers, ok := node[key].(map[string]any); ok {
+					names := make([]string, 0, len(servers))
+					for name := range servers {
+						names = append(names, name)
+					}
+					slices.Sort(names)
+					for _, name := range names {
+						if err := findHandlers(servers[name], append(slices.Clip(matchers), "server "+name), found); err != nil {
+							return err
+						}
+					}
+					continue
+				}
+			}
+			if err := findHandlers(node[key], matchers, found); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -144,56 +144,27 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision resolves placeholders in the secrets, sets defaults and builds
-// the verifier.
+// Provision checks the settings, resolves placeholders in the secrets, sets
+// defaults and builds the verifier.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	if h.MaxAge == 0 {
-		h.MaxAge = caddy.Duration(DefaultMaxAge)
-	}
-	if h.MaxBody == 0 {
-		h.MaxBody = DefaultMaxBody
-	}
-	if len(h.Events) == 0 {
-		h.Events = []string{verify.DefaultEvent}
-	}
-	repl := caddy.NewReplacer()
-	secrets, err := resolveSecrets(repl, h.Secrets, "secret")
+	h.applyDefaults()
+	// Checked before verify.New, whose errors name Go fields, not options.
+	opts, err := h.verifyOptions(caddy.NewReplacer())
 	if err != nil {
 		return err
 	}
-	appSecrets := make(map[uint32][]string, len(h.Apps))
-	for _, app := range h.Apps {
-		if _, dup := appSecrets[app.AppID]; dup {
-			return fmt.Errorf("app %d is configured twice", app.AppID)
-		}
-		if len(app.Secrets) == 0 {
-			return fmt.Errorf("app %d has no secret", app.AppID)
-		}
-		if appSecrets[app.AppID], err = resolveSecrets(repl, app.Secrets, fmt.Sprintf("app %d: secret", app.AppID)); err != nil {
-			return err
-		}
-	}
-	if len(secrets) == 0 && len(appSecrets) == 0 {
-		return errors.New("at least one secret is required")
-	}
-	verifier, err := verify.New(verify.Options{
-		Secrets:    secrets,
-		AppSecrets: appSecrets,
-		AppIDs:     h.AppIDs,
-		Events:     h.Events,
-		MaxAge:     time.Duration(h.MaxAge),
-		Now:        h.clock(),
-	})
+	opts.Now = h.clock()
+	verifier, err := verify.New(opts)
 	if err != nil {
-		return err
+		return fmt.Errorf("zego_callback: %w", err)
 	}
 	if h.metrics, err = newHandlerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	h.verifier = verifier
 	h.allowedApps = verifier.AppIDs()
-	if err := h.provisionDedupe(ctx, secrets, appSecrets); err != nil {
+	if err := h.provisionDedupe(ctx, opts.Secrets, opts.AppSecrets); err != nil {
 		return err
 	}
 	if err := h.provisionSpool(ctx); err != nil {
@@ -210,22 +181,24 @@ func resolveSecrets(repl *caddy.Replacer, raw []string, what string) ([]string, 
 	for i, secret := range raw {
 		secrets[i] = repl.ReplaceKnown(secret, "")
 		if secrets[i] == "" {
-			return nil, fmt.Errorf("%s %d of %d is empty after resolving placeholders", what, i+1, len(raw))
+			return nil, fmt.Errorf("%s %d of %d is empty after resolving placeholders: is its environment variable set for the Caddy process, or its file present and not empty?", what, i+1, len(raw))
 		}
 	}
 	return secrets, nil
 }
 
-// warnAboutRisks logs settings that work but weaken the edge.
+// warnAboutRisks logs settings that work but weaken the edge, once per
+// distinct settings: a reload of the same config stays quiet.
 func (h *Handler) warnAboutRisks() {
+	settings := h.settingsWithoutSecrets()
 	if len(h.verifier.AppIDs()) == 0 {
-		h.logger.Warn("no app_id allowlist: callbacks from any ZEGO app signed with the secret are accepted")
+		h.warnOnce(settings, "no app_id allowlist: callbacks from any ZEGO app signed with the secret are accepted")
 	}
 	if time.Duration(h.MaxAge) > 15*time.Minute {
-		h.logger.Warn("max_age is long: a captured callback stays replayable that long", zap.Duration("max_age", time.Duration(h.MaxAge)))
+		h.warnOnce(settings, "max_age is long: a captured callback stays replayable that long", zap.Duration("max_age", time.Duration(h.MaxAge)))
 	}
 	if h.DedupeDisabled {
-		h.logger.Warn("dedupe is off: ZEGO's retries reach the upstream, and a captured signature can be replayed on a tampered body within max_age")
+		h.warnOnce(settings, "dedupe is off: ZEGO's retries reach the upstream, and a captured signature can be replayed on a tampered body within max_age")
 	}
 }
 
@@ -239,7 +212,7 @@ func (h *Handler) clock() func() time.Time {
 // Validate checks the settings that Provision does not use.
 func (h *Handler) Validate() error {
 	if h.MaxBody < 1 || h.MaxBody > maxBodyLimit {
-		return fmt.Errorf("max_body must be between 1 and %d bytes, not %d", maxBodyLimit, h.MaxBody)
+		return fmt.Errorf("max_body must be from 1 to %d bytes (1MiB), not %d: e.g. 64KiB in a Caddyfile, 65536 in JSON", maxBodyLimit, h.MaxBody)
 	}
 	return nil
 }

@@ -1,0 +1,256 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// testCaddyfile is a whole Caddyfile: the global options loadCaddy uses,
+// extra global options, then sites.
+func testCaddyfile(extraGlobalOptions, sites string) string {
+	return fmt.Sprintf(`{
+	admin localhost:%d
+	http_port %d
+	default_bind 127.0.0.1
+	persist_config off
+	%s
+}
+`, adminPort, httpPort, extraGlobalOptions) + sites
+}
+
+// postLoad posts a Caddyfile to the admin endpoint's /load, as caddy reload
+// does; force adds what caddy reload --force sends.
+func postLoad(t *testing.T, caddyfile string, force bool) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/load", adminPort), strings.NewReader(caddyfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/caddyfile")
+	if force {
+		req.Header.Set("Cache-Control", "must-revalidate")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/load answered %d: %s", resp.StatusCode, body)
+	}
+}
+
+// postAfterReload posts a callback on a fresh connection. Just after a
+// reload, a connection the old server accepted can be closed unanswered
+// (EOF, reset): that attempt is retried, as ZEGO would retry it. Every
+// callback the tests send this way is distinct, so a retry changes nothing
+// the test counts.
+func postAfterReload(t *testing.T, url, body string) answer {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for attempt := 1; ; attempt++ {
+		resp, err := client.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			if attempt < 5 {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return answer{status: resp.StatusCode, body: string(b)}
+	}
+}
+
+// TestRotationReloadsFileSecretOnlyWhenForced follows the README's rotation
+// with a {file.*} secret: Caddy compares the config's text, not the files
+// it names, so after the file changes a plain reload keeps the old secret
+// ("config is unchanged") and only caddy reload --force reads the new one.
+func TestRotationReloadsFileSecretOnlyWhenForced(t *testing.T) {
+	up := newUpstream(t)
+	secretFile := filepath.Join(t.TempDir(), "zego_callback")
+	if err := os.WriteFile(secretFile, []byte("rotation-old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	caddyfile := testCaddyfile("", fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback {file.%s} {
+			app_id 1234567890
+		}
+		reverse_proxy %s
+	}
+	handle_errors {
+		respond "{http.zego.error}"
+	}
+}
+`, httpPort, secretFile, up.Listener.Addr()))
+	caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort}).InitServer(caddyfile, "caddyfile")
+
+	post := func(body string) answer {
+		t.Helper()
+		return postAfterReload(t, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort), body)
+	}
+	wantSecrets := func(step, passes, fails string) {
+		t.Helper()
+		if got := post(callbackFor(passes, 1234567890, newTaskID(), "31", time.Now())); got.status != http.StatusOK {
+			t.Fatalf("%s: a callback signed with %s got %d %q, want 200", step, passes, got.status, got.body)
+		}
+		if got := post(callbackFor(fails, 1234567890, newTaskID(), "32", time.Now())); got.status != http.StatusUnauthorized || got.body != "bad_signature" {
+			t.Fatalf("%s: a callback signed with %s got %d %q, want 401 bad_signature", step, fails, got.status, got.body)
+		}
+	}
+	wantSecrets("loaded", "rotation-old", "rotation-new")
+
+	if err := os.WriteFile(secretFile, []byte("rotation-new\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	postLoad(t, caddyfile, false)
+	wantSecrets("plain reload after the file changed", "rotation-old", "rotation-new")
+
+	postLoad(t, caddyfile, true)
+	wantSecrets("forced reload", "rotation-new", "rotation-old")
+}
+
+// handleErrorsBlock is the handle_errors block of Caddyfile.example.
+func handleErrorsBlock(t *testing.T, example string) string {
+	t.Helper()
+	block := regexp.MustCompile(`(?s)\n(\thandle_errors \{\n.*?\n\t\})\n`).FindStringSubmatch(example)
+	if block == nil {
+		t.Fatal("Caddyfile.example has no handle_errors block")
+	}
+	return block[1]
+}
+
+// TestExampleHandleErrors loads Caddyfile.example itself (on free ports):
+// its handle_errors answers a rejection with the reason code and an
+// upstream failure with the status, never the literal placeholder. The
+// README shows the same block.
+func TestExampleHandleErrors(t *testing.T) {
+	raw, err := os.ReadFile("../Caddyfile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example := string(raw)
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if block := handleErrorsBlock(t, example); !strings.Contains(string(readme), block) {
+		t.Errorf("the README does not show Caddyfile.example's handle_errors block:\n%s", block)
+	}
+
+	load := func(upstreamAddr string) {
+		t.Helper()
+		config := strings.NewReplacer(
+			"http://127.0.0.1:8080", fmt.Sprintf("http://127.0.0.1:%d", httpPort),
+			"reverse_proxy 127.0.0.1:8081", "reverse_proxy "+upstreamAddr,
+			"http://127.0.0.1:8081", fmt.Sprintf("http://127.0.0.1:%d", secondHTTPPort),
+		).Replace(example)
+		config = strings.Replace(config, "{\n\tdefault_bind 127.0.0.1\n",
+			fmt.Sprintf("{\n\tadmin localhost:%d\n\tpersist_config off\n\tdefault_bind 127.0.0.1\n", adminPort), 1)
+		uncommented := regexp.MustCompile(`(?m)^\s*#.*$`).ReplaceAllString(config, "")
+		if strings.Contains(uncommented, ":8080") || strings.Contains(uncommented, ":8081") || !strings.Contains(config, "persist_config off") {
+			t.Fatalf("Caddyfile.example changed shape; update this test:\n%s", config)
+		}
+		t.Setenv("ZEGO_CALLBACK_SECRET", "example-secret")
+		caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort}).InitServer(config, "caddyfile")
+	}
+	post := func(body string) answer {
+		t.Helper()
+		return postAfterReload(t, fmt.Sprintf("http://127.0.0.1:%d/zego/compose", httpPort), body)
+	}
+
+	up := newUpstream(t)
+	load(up.Listener.Addr().String())
+	if got := post(callbackFor("example-secret", 1234567890, newTaskID(), "41", time.Now())); got.status != 200 || got.body != "upstream answered 200" {
+		t.Fatalf("genuine callback: %d %q", got.status, got.body)
+	}
+	if got := post(callbackFor("forged", 1234567890, newTaskID(), "42", time.Now())); got.status != 401 || got.body != "bad_signature" {
+		t.Fatalf("forged callback: %d %q, want 401 bad_signature", got.status, got.body)
+	}
+	if got := post("not a callback"); got.status != 400 || got.body != "malformed_body" {
+		t.Fatalf("malformed callback: %d %q, want 400 malformed_body", got.status, got.body)
+	}
+
+	// An upstream that refuses connections: reverse_proxy's 502, after the
+	// example's lb_try_duration.
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	downAddr := closed.Addr().String()
+	closed.Close()
+	load(downAddr)
+	got := post(callbackFor("example-secret", 1234567890, newTaskID(), "43", time.Now()))
+	if got.status != http.StatusBadGateway || got.body != "502 Bad Gateway" {
+		t.Fatalf("upstream down: %d %q, want 502 \"502 Bad Gateway\"", got.status, got.body)
+	}
+}
+
+// TestLoadWarningsOncePerSettings: a risky but valid setting is warned about
+// once per distinct settings, not on every reload of the same config.
+func TestLoadWarningsOncePerSettings(t *testing.T) {
+	up := newUpstream(t)
+	logFile := filepath.Join(t.TempDir(), "warnings.log")
+	logOptions := fmt.Sprintf(`log zego_warnings {
+		output file %s
+		include http.handlers.zego_callback
+		level WARN
+		format json
+	}`, logFile)
+	// An event name no other test uses: the warnings are remembered for
+	// the whole process.
+	event := fmt.Sprintf("warn_once_%d", time.Now().UnixNano())
+	config := func(maxAge string) string {
+		return testCaddyfile(logOptions, fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET} {
+			events compose %s
+			max_age %s
+		}
+		reverse_proxy %s
+	}
+}
+`, httpPort, event, maxAge, up.Listener.Addr()))
+	}
+	countWarnings := func() int {
+		t.Helper()
+		raw, err := os.ReadFile(logFile)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		return strings.Count(string(raw), "no app_id allowlist")
+	}
+	t.Setenv("ZEGO_TEST_SECRET", "warn-once-secret")
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
+	tester.InitServer(config("5m"), "caddyfile")
+	if n := countWarnings(); n != 1 {
+		t.Fatalf("%d warnings after the first load, want 1", n)
+	}
+	postLoad(t, config("5m"), true)
+	postLoad(t, config("5m"), true)
+	if n := countWarnings(); n != 1 {
+		t.Fatalf("%d warnings after two reloads of the same config, want 1", n)
+	}
+	postLoad(t, config("4m"), false)
+	if n := countWarnings(); n != 2 {
+		t.Fatalf("%d warnings after a reload with other settings, want 2", n)
+	}
+	if raw, _ := os.ReadFile(logFile); strings.Contains(string(raw), "warn-once-secret") {
+		t.Fatal("the log shows the secret")
+	}
+}
