@@ -96,7 +96,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"app secret without value", "zego_callback {\napp 1 {\nsecret\n}\n}", "secret needs one argument"},
 		{"app secret with two values", "zego_callback {\napp 1 {\nsecret OLD-SECRET NEW-SECRET\n}\n}", "secret takes exactly one argument"},
 		{"unknown option in app", "zego_callback {\napp 1 {\nkey a\n}\n}", "unrecognized subdirective in app 1 (not shown, as it could be a secret); the options are secret"},
-		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective (not shown, as it could be a secret); the options are secret, app, app_id, events, max_age, max_body, dedupe, dedupe_store, dedupe_max; did you mean secret?"},
+		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective (not shown, as it could be a secret); the options are secret, app, app_id, events, max_age, max_body, dedupe, dedupe_store, dedupe_max, keep_query, spool; did you mean secret?"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
