@@ -51,29 +51,6 @@ func postLoad(t *testing.T, caddyfile string, force bool) {
 	}
 }
 
-// postAfterReload posts a callback on a fresh connection. Just after a
-// reload, a connection the old server accepted can be closed unanswered
-// (EOF, reset): that attempt is retried, as ZEGO would retry it. Every
-// callback the tests send this way is distinct, so a retry changes nothing
-// the test counts.
-func postAfterReload(t *testing.T, url, body string) answer {
-	t.Helper()
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	for attempt := 1; ; attempt++ {
-		resp, err := client.Post(url, "application/json", strings.NewReader(body))
-		if err != nil {
-			if attempt < 5 {
-				time.Sleep(50 * time.Millisecond)
-				continue
-			}
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return answer{status: resp.StatusCode, body: string(b)}
-	}
-}
-
 // TestRotationReloadsFileSecretOnlyWhenForced follows the README's rotation
 // with a {file.*} secret: Caddy compares the config's text, not the files
 // it names, so after the file changes a plain reload keeps the old secret
@@ -101,7 +78,8 @@ http://localhost:%d {
 
 	post := func(body string) answer {
 		t.Helper()
-		return postAfterReload(t, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort), body)
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		return postRetrying(t, client, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort), body)
 	}
 	wantSecrets := func(step, passes, fails string) {
 		t.Helper()
@@ -170,7 +148,8 @@ func TestExampleHandleErrors(t *testing.T) {
 	}
 	post := func(body string) answer {
 		t.Helper()
-		return postAfterReload(t, fmt.Sprintf("http://127.0.0.1:%d/zego/compose", httpPort), body)
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		return postRetrying(t, client, fmt.Sprintf("http://127.0.0.1:%d/zego/compose", httpPort), body)
 	}
 
 	up := newUpstream(t)
