@@ -20,15 +20,18 @@ const (
 	millisecondDigits = 13
 )
 
-// Callback is a parsed compose callback with every field rule applied. Its
-// JSON form, written by AppendJSON, is what the upstream receives.
+// Callback is a parsed callback with every field rule of its event applied.
+// Its JSON form, written by AppendJSON, is what the upstream receives.
 type Callback struct {
-	Event  string
-	AppID  uint32
+	Event string
+	AppID uint32
+	// TaskID is compose's and the mix events' task ID; "" for other events.
 	TaskID string
-	// Code is ZEGO's result code: 0 success, 40000 invalid input, 60000 bad
-	// source file, 70000 internal error.
-	Code      int64
+	// Code is compose's result code: 0 success, 40000 invalid input, 60000
+	// bad source file, 70000 internal error; 0 for other events.
+	Code int64
+	// Message, ReplayURL and FileID are compose's; see Field for the fields
+	// of other events.
 	Message   string
 	ReplayURL string
 	// FileID holds the exact digits ZEGO sent (Tencent file IDs exceed 2^53).
@@ -36,12 +39,22 @@ type Callback struct {
 	// Timestamp is ZEGO's send time in unix seconds.
 	Timestamp int64
 	Nonce     string
+	// RoomID is the room an event is about (room_id, else channel_id); ""
+	// for compose and record.
+	RoomID string
+	// StreamID is the stream an event is about (stream_id, else
+	// stream_alias; mix_stream_alias for the mix events); "" for compose and
+	// the room events.
+	StreamID string
 
 	// The signed strings as received, kept for the signature check and never
 	// written out.
 	rawTimestamp string
 	signature    string
 	extra        []extraField
+	// spec and fields are set for events other than compose.
+	spec   *eventSpec
+	fields []fieldValue
 }
 
 // Success reports whether the merge task succeeded (code 0).
@@ -50,10 +63,15 @@ func (c *Callback) Success() bool { return c.Code == 0 }
 // SentAt is Timestamp as a UTC time.
 func (c *Callback) SentAt() time.Time { return time.Unix(c.Timestamp, 0).UTC() }
 
-// IdempotencyID is stable for the same app, event and task, and different
-// otherwise: 128 bits of SHA-256 over the three. In hex it is the
-// Idempotency-Key the upstream receives.
+// IdempotencyID identifies one occurrence of an event, the same for ZEGO's
+// retries of it and different for another occurrence: 128 bits of SHA-256
+// over the app, the event and the event's key fields (compose: task_id;
+// the others: see the tables in events.go), joined by NUL bytes. In hex it
+// is the Idempotency-Key the upstream receives.
 func (c *Callback) IdempotencyID() [16]byte {
+	if c.spec != nil {
+		return c.eventIdempotencyID()
+	}
 	var buf [300]byte
 	b := strconv.AppendUint(buf[:0], uint64(c.AppID), 10)
 	b = append(b, 0)
@@ -96,6 +114,14 @@ func Parse(body []byte) (Callback, error) {
 	if err := decodeBody(string(body), &f); err != nil {
 		return Callback{}, err
 	}
+	if e := f.known[fieldEvent]; e.kind == kindString && e.text != DefaultEvent {
+		if spec := specFor(e.text); spec != nil {
+			return f.eventCallback(spec)
+		}
+	}
+	// compose, and any event this package does not know: a Verifier
+	// rejects those as not allowed once the signature has been checked,
+	// as it always has.
 	return f.callback()
 }
 

@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -84,7 +86,15 @@ type extraField struct {
 type rawFields struct {
 	known [numFields]value
 	seen  [numFields]bool
-	extra []extraField
+	// extraBefore is, for each known field, how many unknown fields came
+	// before it, so that events other than compose can keep the order
+	// received when a compose field is unknown to them.
+	extraBefore [numFields]int32
+	extra       []extraField
+	// decodeValues is set when string values were URL-decoded (a JSON body
+	// whose values may be URL-encoded), so that strings inside arrays are
+	// decoded the same way.
+	decodeValues bool
 	// extraNames detects repeated unknown keys once there are many of them,
 	// so thousands of keys cost O(n), not O(n²).
 	extraNames map[string]struct{}
@@ -96,6 +106,7 @@ func (f *rawFields) add(key string, v value) error {
 			return &fieldError{ErrDuplicateField, key, "given twice"}
 		}
 		f.seen[i] = true
+		f.extraBefore[i] = int32(len(f.extra))
 		f.known[i] = v
 		return nil
 	}
@@ -208,6 +219,7 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 	// A plain body without a '%' has no value to URL-decode. Any other body
 	// may have one, written as the JSON escape \u0025.
 	urlDecodeValues = urlDecodeValues && (!plain || strings.IndexByte(s, '%') >= 0)
+	f.decodeValues = urlDecodeValues
 	if !d.consume('{') {
 		return malformed("not a JSON object")
 	}
@@ -470,8 +482,20 @@ func (d *jsonDecoder) skipNumber() (integer, ok bool) {
 			i++
 		}
 	}
+	// A number beyond float64's range is rejected wherever it is: Go's
+	// encoding/json fails on it, Python and JavaScript read it as infinity.
+	// An integer of fewer than 309 digits is always in range.
+	if (!integer || i-d.pos > 308) && isInfinite(s[d.pos:i]) {
+		return false, false
+	}
 	d.pos = i
 	return integer, true
+}
+
+// isInfinite reports whether a valid JSON number overflows float64.
+func isInfinite(number string) bool {
+	f, _ := strconv.ParseFloat(number, 64)
+	return math.IsInf(f, 0)
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -522,10 +546,23 @@ func (d *jsonDecoder) scanString(decode bool) (string, bool) {
 				return "", false
 			}
 			escaped = true
-			if s[i+1] == 'u' {
-				i += 6
-			} else {
+			if s[i+1] != 'u' {
 				i += 2
+				continue
+			}
+			// A UTF-16 surrogate must be a high one followed by a low one,
+			// here too when the string is only skipped (inside extra):
+			// JSON readers differ on a lone one, and some fail.
+			r, _ := readHex4(s[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if r >= 0xDC00 || !strings.HasPrefix(s[i:], `\u`) {
+					return "", false
+				}
+				if low, ok := readHex4(s[i+2:]); !ok || low < 0xDC00 || low > 0xDFFF {
+					return "", false
+				}
+				i += 6
 			}
 		default: // a control character
 			return "", false

@@ -7,15 +7,20 @@ import (
 )
 
 // AppendJSON appends the normalized document to dst and returns the result.
-// Keys come in this order and are always present:
+// For compose, keys come in this order and are always present:
 //
 //	{"event":"compose","app_id":1234567890,"task_id":"...","success":true,
 //	 "code":0,"message":"...","replay_url":"...","file_id":"...",
 //	 "timestamp":1755569980,"sent_at":"2025-08-19T02:19:40Z","nonce":"...",
 //	 "extra":{}}
 //
-// The signature is never written.
+// Other events: "event", "app_id", "timestamp", "sent_at", "nonce", then
+// every field of the event's table in its order (see appendEventJSON), then
+// "extra". The signature is never written.
 func (c *Callback) AppendJSON(dst []byte) []byte {
+	if c.spec != nil {
+		return c.appendEventJSON(dst)
+	}
 	dst = append(dst, `{"event":`...)
 	dst = appendJSONString(dst, c.Event)
 	dst = append(dst, `,"app_id":`...)
