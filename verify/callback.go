@@ -39,22 +39,41 @@ type Callback struct {
 	// Timestamp is ZEGO's send time in unix seconds.
 	Timestamp int64
 	Nonce     string
-	// RoomID is the room an event is about (room_id, else channel_id); ""
-	// for compose and record.
-	RoomID string
-	// StreamID is the stream an event is about (stream_id, else
-	// stream_alias; mix_stream_alias for the mix events); "" for compose and
-	// the room events.
-	StreamID string
 
 	// The signed strings as received, kept for the signature check and never
 	// written out.
 	rawTimestamp string
 	signature    string
 	extra        []extraField
-	// spec and fields are set for events other than compose.
-	spec   *eventSpec
-	fields []fieldValue
+	// event is set for events other than compose. A pointer keeps the
+	// Callback, which is copied on compose's hot path, as small as before.
+	event *eventFields
+}
+
+// eventFields are the fields of an event other than compose.
+type eventFields struct {
+	spec     *eventSpec
+	values   []fieldValue
+	roomID   string
+	streamID string
+}
+
+// RoomID is the room an event is about (room_id, else channel_id); "" for
+// compose and record.
+func (c *Callback) RoomID() string {
+	if c.event == nil {
+		return ""
+	}
+	return c.event.roomID
+}
+
+// StreamID is the stream an event is about (stream_id, else stream_alias;
+// mix_stream_alias for the mix events); "" for compose and the room events.
+func (c *Callback) StreamID() string {
+	if c.event == nil {
+		return ""
+	}
+	return c.event.streamID
 }
 
 // Success reports whether the merge task succeeded (code 0).
@@ -69,7 +88,7 @@ func (c *Callback) SentAt() time.Time { return time.Unix(c.Timestamp, 0).UTC() }
 // the others: see the tables in events.go), joined by NUL bytes. In hex it
 // is the Idempotency-Key the upstream receives.
 func (c *Callback) IdempotencyID() [16]byte {
-	if c.spec != nil {
+	if c.event != nil {
 		return c.eventIdempotencyID()
 	}
 	var buf [300]byte
@@ -110,66 +129,73 @@ func shortHash(b []byte) [16]byte {
 // signature, app, event or time; a Verifier does. On error, the fields
 // decoded so far are returned for logging.
 func Parse(body []byte) (Callback, error) {
+	var c Callback
+	err := parse(body, &c)
+	return c, err
+}
+
+// parse is Parse into c, which must be zero: Verify's result is filled in
+// place, not copied through two returns.
+func parse(body []byte, c *Callback) error {
 	var f rawFields
 	if err := decodeBody(string(body), &f); err != nil {
-		return Callback{}, err
+		return err
 	}
 	if e := f.known[fieldEvent]; e.kind == kindString && e.text != DefaultEvent {
 		if spec := specFor(e.text); spec != nil {
-			return f.eventCallback(spec)
+			return f.eventCallback(spec, c)
 		}
 	}
 	// compose, and any event this package does not know: a Verifier
 	// rejects those as not allowed once the signature has been checked,
 	// as it always has.
-	return f.callback()
+	return f.callback(c)
 }
 
 // callback applies the field rules in the documented order: all required
 // fields first, then each field's format.
-func (f *rawFields) callback() (Callback, error) {
+func (f *rawFields) callback(c *Callback) error {
 	for _, i := range [...]int{fieldAppID, fieldEvent, fieldTaskID, fieldCode, fieldTimestamp, fieldNonce, fieldSignature} {
 		if f.known[i].kind == kindAbsent {
-			return Callback{}, &fieldError{ErrMissingField, fieldNames[i], "required"}
+			return &fieldError{ErrMissingField, fieldNames[i], "required"}
 		}
 	}
 	// Each value is checked before it is stored, so a rejected callback
 	// carries only valid fields for the log.
-	var c Callback
 	event, err := f.text(fieldEvent)
 	if err != nil {
-		return c, err
+		return err
 	}
 	if !isToken(event, maxEventBytes, false) {
-		return c, invalid("event", "must be 1 to 64 letters, digits or underscores")
+		return invalid("event", "must be 1 to 64 letters, digits or underscores")
 	}
 	c.Event = event
 	appID, err := f.digits(fieldAppID)
 	if err != nil {
-		return c, err
+		return err
 	}
 	id, ok := parseDigits(appID, math.MaxUint32)
 	if !ok {
-		return c, invalid("appid", "does not fit an unsigned 32-bit integer")
+		return invalid("appid", "does not fit an unsigned 32-bit integer")
 	}
 	c.AppID = uint32(id)
 	taskID, err := f.text(fieldTaskID)
 	if err != nil {
-		return c, err
+		return err
 	}
 	if !isVisibleASCII(taskID, maxTaskIDBytes) {
-		return c, invalid("task_id", "must be 1 to 256 printable ASCII characters")
+		return invalid("task_id", "must be 1 to 256 printable ASCII characters")
 	}
 	c.TaskID = taskID
 	if c.Code, err = f.integer(fieldCode); err != nil {
-		return c, err
+		return err
 	}
 	timestamp, err := f.digits(fieldTimestamp)
 	if err != nil {
-		return c, err
+		return err
 	}
 	if len(timestamp) > millisecondDigits {
-		return c, invalid("timestamp", "more than 13 digits")
+		return invalid("timestamp", "more than 13 digits")
 	}
 	c.rawTimestamp = timestamp
 	seconds, _ := parseDigits(timestamp, 1e13) // at most 13 digits: cannot fail
@@ -179,24 +205,24 @@ func (f *rawFields) callback() (Callback, error) {
 	}
 	nonce, err := f.textOrInteger(fieldNonce)
 	if err != nil {
-		return c, err
+		return err
 	}
 	if !isToken(nonce, maxNonceBytes, true) {
-		return c, invalid("nonce", "must be 1 to 64 letters, digits, '-' or '_'")
+		return invalid("nonce", "must be 1 to 64 letters, digits, '-' or '_'")
 	}
 	c.Nonce = nonce
 	if c.signature, err = f.text(fieldSignature); err != nil {
-		return c, err
+		return err
 	}
 	replayURL, err := f.optionalText(fieldReplayURL)
 	if err != nil {
-		return c, err
+		return err
 	}
 	if replayURL == "" && c.Code == 0 {
-		return c, &fieldError{ErrMissingField, "replay_url", "required when code is 0"}
+		return &fieldError{ErrMissingField, "replay_url", "required when code is 0"}
 	}
 	if replayURL != "" && !isHTTPURL(replayURL) {
-		return c, invalid("replay_url", "must be an absolute http or https URL of at most 1024 bytes")
+		return invalid("replay_url", "must be an absolute http or https URL of at most 1024 bytes")
 	}
 	c.ReplayURL = replayURL
 	var fileID string
@@ -206,17 +232,17 @@ func (f *rawFields) callback() (Callback, error) {
 		fileID, err = f.optionalText(fieldFileID)
 	}
 	if err != nil {
-		return c, err
+		return err
 	}
 	if fileID != "" && !isVisibleASCII(fileID, maxFileIDBytes) {
-		return c, invalid("file_id", "must be at most 256 printable ASCII characters")
+		return invalid("file_id", "must be at most 256 printable ASCII characters")
 	}
 	c.FileID = fileID
 	if c.Message, err = f.optionalText(fieldMessage); err != nil {
-		return c, err
+		return err
 	}
 	c.extra = f.extra
-	return c, nil
+	return nil
 }
 
 // text returns a field that must be a string.

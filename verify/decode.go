@@ -86,14 +86,10 @@ type extraField struct {
 type rawFields struct {
 	known [numFields]value
 	seen  [numFields]bool
-	// extraBefore is, for each known field, how many unknown fields came
-	// before it, so that events other than compose can keep the order
-	// received when a compose field is unknown to them.
-	extraBefore [numFields]int32
-	extra       []extraField
-	// decodeValues is set when string values were URL-decoded (a JSON body
-	// whose values may be URL-encoded), so that strings inside arrays are
-	// decoded the same way.
+	extra []extraField
+	// decodeValues is set for a JSON object body, whose string values are
+	// URL-decoded when they hold an escape, so that strings inside arrays
+	// are decoded the same way.
 	decodeValues bool
 	// extraNames detects repeated unknown keys once there are many of them,
 	// so thousands of keys cost O(n), not O(n²).
@@ -106,7 +102,6 @@ func (f *rawFields) add(key string, v value) error {
 			return &fieldError{ErrDuplicateField, key, "given twice"}
 		}
 		f.seen[i] = true
-		f.extraBefore[i] = int32(len(f.extra))
 		f.known[i] = v
 		return nil
 	}
@@ -144,6 +139,7 @@ func decodeBody(body string, f *rawFields) error {
 	case body == "":
 		return malformed("empty")
 	case body[0] == '{':
+		f.decodeValues = true
 		return decodeJSONObject(body, true, f)
 	case len(body) >= 3 && body[0] == '%' && body[1] == '7' && (body[2] == 'B' || body[2] == 'b'):
 		decoded, err := url.QueryUnescape(body)
@@ -219,7 +215,6 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 	// A plain body without a '%' has no value to URL-decode. Any other body
 	// may have one, written as the JSON escape \u0025.
 	urlDecodeValues = urlDecodeValues && (!plain || strings.IndexByte(s, '%') >= 0)
-	f.decodeValues = urlDecodeValues
 	if !d.consume('{') {
 		return malformed("not a JSON object")
 	}

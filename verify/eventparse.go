@@ -24,10 +24,10 @@ var envelopeFields = [...]int{fieldAppID, fieldEvent, fieldTimestamp, fieldNonce
 
 // eventCallback applies an event's rule table: every required field first,
 // then the envelope's formats, then each field's format in table order.
-func (f *rawFields) eventCallback(spec *eventSpec) (Callback, error) {
+func (f *rawFields) eventCallback(spec *eventSpec, c *Callback) error {
 	for _, i := range envelopeFields {
 		if f.known[i].kind == kindAbsent {
-			return Callback{}, &fieldError{ErrMissingField, fieldNames[i], "required"}
+			return &fieldError{ErrMissingField, fieldNames[i], "required"}
 		}
 	}
 	extraIndex := f.extraIndex()
@@ -45,36 +45,35 @@ func (f *rawFields) eventCallback(spec *eventSpec) (Callback, error) {
 			raw[j], usedExtra[k] = f.extra[k].value(), true
 		}
 		if rule.required && raw[j].kind == kindAbsent {
-			return Callback{}, &fieldError{ErrMissingField, rule.name, "required"}
+			return &fieldError{ErrMissingField, rule.name, "required"}
 		}
 	}
-	var c Callback
-	if err := f.envelope(&c); err != nil {
-		return c, err
+	if err := f.envelope(c); err != nil {
+		return err
 	}
-	c.spec = spec
-	c.fields = make([]fieldValue, len(spec.fields))
+	e := &eventFields{spec: spec, values: make([]fieldValue, len(spec.fields))}
 	for j := range spec.fields {
 		rule := &spec.fields[j]
 		v, err := rule.apply(raw[j], f.decodeValues)
 		if err != nil {
-			return c, err
+			return err
 		}
-		c.fields[j] = v
+		e.values[j] = v
 		if !v.present {
 			continue
 		}
 		switch {
-		case rule.role == roleRoomID && c.RoomID == "":
-			c.RoomID = v.text
-		case rule.role == roleStreamID && c.StreamID == "":
-			c.StreamID = v.text
+		case rule.role == roleRoomID && e.roomID == "":
+			e.roomID = v.text
+		case rule.role == roleStreamID && e.streamID == "":
+			e.streamID = v.text
 		case rule.role == roleTaskID && c.TaskID == "":
 			c.TaskID = v.text
 		}
 	}
+	c.event = e
 	c.extra = f.leftover(usedKnown, usedExtra)
-	return c, nil
+	return nil
 }
 
 // envelope checks and stores the fields every event carries, with
@@ -166,22 +165,23 @@ func isIntegerLiteral(s string) bool {
 	return s != "" && isDigits(s)
 }
 
-// leftover is what goes under extra: the unknown fields the event's table
-// did not take, and compose's fields that this event does not have, in the
-// order received.
+// leftover is what goes under extra: compose's fields that this event does
+// not have (the decoder does not keep their place in the body: they come
+// first, in compose's field order), then the unknown fields the event's
+// table did not take, in the order received.
 func (f *rawFields) leftover(usedKnown [numFields]bool, usedExtra []bool) []extraField {
 	var out []extraField
-	for k := 0; k <= len(f.extra); k++ {
-		for i := range numFields {
-			if f.seen[i] && !usedKnown[i] && int(f.extraBefore[i]) == k {
-				v := f.known[i]
-				if v.kind == kindAbsent {
-					v.text = "null"
-				}
-				out = append(out, extraField{name: fieldNames[i], text: v.text, isText: v.kind == kindString})
+	for i := range numFields {
+		if f.seen[i] && !usedKnown[i] {
+			v := f.known[i]
+			if v.kind == kindAbsent {
+				v.text = "null"
 			}
+			out = append(out, extraField{name: fieldNames[i], text: v.text, isText: v.kind == kindString})
 		}
-		if k < len(f.extra) && !usedExtra[k] {
+	}
+	for k := range f.extra {
+		if !usedExtra[k] {
 			out = append(out, f.extra[k])
 		}
 	}
@@ -334,8 +334,8 @@ func (c *Callback) appendEventJSON(dst []byte) []byte {
 	dst = appendRFC3339(dst, c.Timestamp)
 	dst = append(dst, `","nonce":`...)
 	dst = appendJSONString(dst, c.Nonce)
-	for j := range c.spec.fields {
-		rule, v := &c.spec.fields[j], &c.fields[j]
+	for j := range c.event.spec.fields {
+		rule, v := &c.event.spec.fields[j], &c.event.values[j]
 		dst = append(dst, ',')
 		dst = appendJSONString(dst, rule.name)
 		dst = append(dst, ':')
@@ -397,10 +397,10 @@ func (c *Callback) eventIdempotencyID() [16]byte {
 	b := strconv.AppendUint(buf[:0], uint64(c.AppID), 10)
 	b = append(b, 0)
 	b = append(b, c.Event...)
-	for j := range c.spec.fields {
-		if c.spec.fields[j].key {
+	for j := range c.event.spec.fields {
+		if c.event.spec.fields[j].key {
 			b = append(b, 0)
-			b = append(b, c.fields[j].text...)
+			b = append(b, c.event.values[j].text...)
 		}
 	}
 	return shortHash(b)
@@ -411,7 +411,7 @@ func (c *Callback) eventIdempotencyID() [16]byte {
 // field the event does not have or that was absent. For compose: task_id,
 // code, message, replay_url and file_id.
 func (c *Callback) Field(name string) (value string, ok bool) {
-	if c.spec == nil {
+	if c.event == nil {
 		switch name {
 		case "task_id":
 			return c.TaskID, true
@@ -426,8 +426,8 @@ func (c *Callback) Field(name string) (value string, ok bool) {
 		}
 		return "", false
 	}
-	for j := range c.spec.fields {
-		rule, v := &c.spec.fields[j], &c.fields[j]
+	for j := range c.event.spec.fields {
+		rule, v := &c.event.spec.fields[j], &c.event.values[j]
 		if rule.name != name || !v.present {
 			continue
 		}

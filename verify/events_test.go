@@ -209,14 +209,13 @@ func TestEventFieldRules(t *testing.T) {
 
 // TestEventNormalized pins details the vectors leave open: absent fields,
 // unknown enumeration values, identifiers beyond 2^53 sent as numbers,
-// compose's fields under extra in the order received, and URL-decoded list
-// elements.
+// compose's fields under extra, and URL-decoded list elements.
 func TestEventNormalized(t *testing.T) {
 	cases := []struct{ name, body, want string }{
 		{
-			"logout: undocumented reason, big room_seq as a number, compose field kept in extra in order",
+			"logout: undocumented reason, big room_seq as a number, compose's fields first in extra",
 			`{"appid":1,"event":"room_logout","x":1,"code":"7","timestamp":1499676978,"nonce":"350176","signature":"s","room_id":"r1","room_seq":9007199254740993,"user_account":"u1","session_id":"s1","reason":9,"task_id":null,"y":"%41"}`,
-			`{"event":"room_logout","app_id":1,"timestamp":1499676978,"sent_at":"2017-07-10T08:56:18Z","nonce":"350176","room_id":"r1","room_seq":"9007199254740993","user_account":"u1","user_nickname":"","session_id":"s1","login_time":null,"logout_time":null,"reason":9,"reason_name":"unknown","user_role":null,"user_role_name":null,"user_update_seq":"","extra":{"x":1,"code":"7","task_id":null,"y":"A"}}`,
+			`{"event":"room_logout","app_id":1,"timestamp":1499676978,"sent_at":"2017-07-10T08:56:18Z","nonce":"350176","room_id":"r1","room_seq":"9007199254740993","user_account":"u1","user_nickname":"","session_id":"s1","login_time":null,"logout_time":null,"reason":9,"reason_name":"unknown","user_role":null,"user_role_name":null,"user_update_seq":"","extra":{"task_id":null,"code":"7","x":1,"y":"A"}}`,
 		},
 		{
 			"mix_start: list elements URL-decoded like top-level values, a bare string is a list of one",
@@ -250,8 +249,8 @@ func TestEventIdentityFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.RoomID != "ch1" || c.StreamID != "al1" || c.TaskID != "" || c.Code != 0 {
-		t.Errorf("RoomID %q, StreamID %q, TaskID %q, Code %d", c.RoomID, c.StreamID, c.TaskID, c.Code)
+	if c.RoomID() != "ch1" || c.StreamID() != "al1" || c.TaskID != "" || c.Code != 0 {
+		t.Errorf("RoomID %q, StreamID %q, TaskID %q, Code %d", c.RoomID(), c.StreamID(), c.TaskID, c.Code)
 	}
 	if v, ok := c.Field("type"); !ok || v != "0" {
 		t.Errorf("Field(type) = %q, %v", v, ok)
@@ -263,8 +262,8 @@ func TestEventIdentityFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mix.TaskID != "t1" || mix.RoomID != "r" || mix.StreamID != "m" {
-		t.Errorf("mix: %q %q %q", mix.TaskID, mix.RoomID, mix.StreamID)
+	if mix.TaskID != "t1" || mix.RoomID() != "r" || mix.StreamID() != "m" {
+		t.Errorf("mix: %q %q %q", mix.TaskID, mix.RoomID(), mix.StreamID())
 	}
 	if v, _ := mix.Field("rtmp_urls"); v != `["a"]` {
 		t.Errorf("Field(rtmp_urls) = %s", v)

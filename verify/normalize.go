@@ -18,7 +18,7 @@ import (
 // every field of the event's table in its order (see appendEventJSON), then
 // "extra". The signature is never written.
 func (c *Callback) AppendJSON(dst []byte) []byte {
-	if c.spec != nil {
+	if c.event != nil {
 		return c.appendEventJSON(dst)
 	}
 	dst = append(dst, `{"event":`...)

@@ -113,9 +113,8 @@ func New(opts Options) (*Verifier, error) {
 // Verify parses body and checks it, in this order: decoding, required
 // fields, field formats, app allowlist, signature, timestamp window, event.
 // On error, the fields decoded so far are returned for logging.
-func (v *Verifier) Verify(body []byte) (Callback, error) {
-	c, err := Parse(body)
-	if err != nil {
+func (v *Verifier) Verify(body []byte) (c Callback, err error) {
+	if err = parse(body, &c); err != nil {
 		return c, err
 	}
 	return c, v.check(&c)
