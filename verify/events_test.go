@@ -351,3 +351,37 @@ func TestNestedValuesParseEverywhere(t *testing.T) {
 		})
 	}
 }
+
+func TestEventAllowlistAndErrors(t *testing.T) {
+	// zegoExampleSignature signs timestamp 1470820198 and nonce 123412.
+	signed := strings.NewReplacer(`"timestamp":"1499676978"`, `"timestamp":"1470820198"`, `"nonce":"350176"`, `"nonce":"123412"`).Replace(logout())
+	v := zegoVerifier(t, "secret") // Events empty: compose only
+	if _, err := v.Verify([]byte(signed)); !errors.Is(err, verify.ErrEventNotAllowed) {
+		t.Errorf("room_logout with the default events: %v", err)
+	}
+	all, err := verify.New(verify.Options{Secrets: []string{"secret"}, Events: verify.SupportedEvents(), MaxAge: 5 * time.Minute,
+		Now: func() time.Time { return time.Unix(1470820198, 0) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := all.Verify([]byte(signed)); err != nil {
+		t.Errorf("room_logout with every event allowed: %v", err)
+	}
+	if _, err := all.Verify([]byte(strings.Replace(signed, zegoExampleSignature, strings.Repeat("0", 40), 1))); !errors.Is(err, verify.ErrBadSignature) {
+		t.Errorf("a forged room_logout: %v", err)
+	}
+	const secretish = "s3cr3t-value"
+	for _, body := range []string{
+		logout("session_id", `"`+secretish+`\u0001"`),
+		logout("reason", `"`+secretish+`"`),
+		logout("room_seq", `"`+secretish+`"`),
+		eventBody("stream_create", "stream_sid", `"s"`, "rtmp_url", `["`+secretish+`\u0001"]`),
+		eventBody("record", "stream_alias", `"a"`, "replay_url", `"`+secretish+`"`),
+		eventBody("mix_start", "seq", "1", "task_id", `"`+secretish+` x"`),
+	} {
+		_, err := verify.Parse([]byte(body))
+		if err == nil || strings.Contains(err.Error(), secretish) {
+			t.Errorf("error %q leaks a value", err)
+		}
+	}
+}
