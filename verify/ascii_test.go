@@ -19,7 +19,7 @@ func TestASCIIClassesMatchBytewise(t *testing.T) {
 		{"escapeFree", escapeFree, func(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }},
 		{"visibleASCII", visibleASCII, func(c byte) bool { return c >= '!' && c <= '~' }},
 		{"controlFree", controlFree, func(c byte) bool { return c >= 0x20 && c != 0x7F }},
-		{"asciiNoC0", asciiNoC0, func(c byte) bool { return c >= 0x20 && c < 0x80 }},
+		{"printableASCII", printableASCII, func(c byte) bool { return c >= 0x20 && c < 0x7F }},
 	}
 	for _, class := range classes {
 		check := func(s []byte) {

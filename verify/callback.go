@@ -45,6 +45,9 @@ type Callback struct {
 	rawTimestamp string
 	signature    string
 	extra        []extraField
+	// clean: every string came from a plain body and needs no escaping in
+	// JSON (see rawFields.clean); AppendJSON then copies them as they are.
+	clean bool
 	// event is set for events other than compose. A pointer keeps the
 	// Callback, which is copied on compose's hot path, as small as before.
 	event *eventFields
@@ -183,7 +186,7 @@ func (f *rawFields) callback(c *Callback) error {
 	if err != nil {
 		return err
 	}
-	if !isVisibleASCII(taskID, maxTaskIDBytes) {
+	if !f.visible(taskID, maxTaskIDBytes) {
 		return invalid("task_id", "must be 1 to 256 printable ASCII characters")
 	}
 	c.TaskID = taskID
@@ -221,7 +224,7 @@ func (f *rawFields) callback(c *Callback) error {
 	if replayURL == "" && c.Code == 0 {
 		return &fieldError{ErrMissingField, "replay_url", "required when code is 0"}
 	}
-	if replayURL != "" && !isHTTPURL(replayURL) {
+	if replayURL != "" && !httpURL(replayURL, f.clean) {
 		return invalid("replay_url", "must be an absolute http or https URL of at most 1024 bytes")
 	}
 	c.ReplayURL = replayURL
@@ -234,7 +237,7 @@ func (f *rawFields) callback(c *Callback) error {
 	if err != nil {
 		return err
 	}
-	if fileID != "" && !isVisibleASCII(fileID, maxFileIDBytes) {
+	if fileID != "" && !f.visible(fileID, maxFileIDBytes) {
 		return invalid("file_id", "must be at most 256 printable ASCII characters")
 	}
 	c.FileID = fileID
@@ -242,7 +245,17 @@ func (f *rawFields) callback(c *Callback) error {
 		return err
 	}
 	c.extra = f.extra
+	c.clean = f.clean
 	return nil
+}
+
+// visible is isVisibleASCII, knowing that a clean string is printable
+// ASCII: it only needs to hold no space.
+func (f *rawFields) visible(s string, maxLen int) bool {
+	if f.clean {
+		return s != "" && len(s) <= maxLen && strings.IndexByte(s, ' ') < 0
+	}
+	return isVisibleASCII(s, maxLen)
 }
 
 // text returns a field that must be a string.
@@ -324,8 +337,11 @@ func isVisibleASCII(s string, maxLen int) bool {
 // of at most 1024 bytes and with no control characters. It is a tighter,
 // allocation-free form of what url.Parse accepts (FuzzParse holds it to
 // that).
-func isHTTPURL(s string) bool {
-	if len(s) > maxReplayURLBytes || !controlFree(s) {
+func isHTTPURL(s string) bool { return httpURL(s, false) }
+
+// httpURL is isHTTPURL; clean says s is known to be printable ASCII.
+func httpURL(s string, clean bool) bool {
+	if len(s) > maxReplayURLBytes || !clean && !controlFree(s) {
 		return false
 	}
 	var rest string

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"math"
+	"math/bits"
 	"net/url"
 	"strconv"
 	"strings"
@@ -91,6 +92,10 @@ type rawFields struct {
 	// URL-decoded when they hold an escape, so that strings inside arrays
 	// are decoded the same way.
 	decodeValues bool
+	// clean is set when every string is a piece of a plain body (see
+	// decodeJSONObject), none URL-decoded: printable ASCII without '"' or
+	// '\\', which JSON carries as it is.
+	clean bool
 	// extraNames detects repeated unknown keys once there are many of them,
 	// so thousands of keys cost O(n), not O(n²).
 	extraNames map[string]struct{}
@@ -204,10 +209,11 @@ func decodeForm(body string, f *rawFields) error {
 // urlDecodeValues, a string value holding a valid %XX escape is URL-decoded
 // once with form rules.
 func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
-	// A body of ASCII without C0 control characters or a backslash, as ZEGO
-	// sends, is valid UTF-8, and no string in it holds an escape or a
-	// character JSON forbids there.
-	plain := asciiNoC0(s) && strings.IndexByte(s, '\\') < 0
+	// A body of printable ASCII without a backslash, as ZEGO sends, is valid
+	// UTF-8, and no string in it holds an escape or a character JSON
+	// forbids there: its strings are clean until one is URL-decoded.
+	plain := printableASCII(s) && strings.IndexByte(s, '\\') < 0
+	f.clean = plain
 	if !plain && !utf8.ValidString(s) {
 		return malformed("invalid UTF-8")
 	}
@@ -215,6 +221,12 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 	// A plain body without a '%' has no value to URL-decode. Any other body
 	// may have one, written as the JSON escape \u0025.
 	urlDecodeValues = urlDecodeValues && (!plain || strings.IndexByte(s, '%') >= 0)
+	if plain {
+		if done, err := decodeFlat(s, urlDecodeValues, f); done {
+			return err
+		}
+		*f = rawFields{decodeValues: f.decodeValues, clean: true} // start over
+	}
 	if !d.consume('{') {
 		return malformed("not a JSON object")
 	}
@@ -236,6 +248,7 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 				return d.syntaxError()
 			}
 			if v.kind == kindString && urlDecodeValues && hasURLEscape(v.text) {
+				f.clean = false
 				v.text = unescapeValue(v.text)
 				if !utf8.ValidString(v.text) {
 					return malformed("invalid UTF-8 after URL decoding")
@@ -258,6 +271,74 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 		return malformed("data after the JSON object")
 	}
 	return nil
+}
+
+// decodeFlat is the fast path for the body ZEGO sends: a plain object (see
+// decodeJSONObject) of string members with nothing between the tokens. It
+// reports done = false, leaving f partly filled, for any other body: the
+// caller then starts over on the general path. It decides members in the
+// same order as the general path, so the first error is the same one
+// (FuzzParse holds the two paths to the same answers).
+func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (done bool, err error) {
+	end := len(s) - 1 // the closing brace
+	if end < 1 || s[0] != '{' || s[end] != '}' {
+		return false, nil
+	}
+	i := 1
+	if i == end {
+		return true, nil
+	}
+	for {
+		// "key":"value", with no quote inside either: the body is plain.
+		if s[i] != '"' {
+			return false, nil
+		}
+		keyEnd := quoteFrom(s, i+1)
+		if keyEnd < 0 || keyEnd+2 >= end || s[keyEnd+1] != ':' || s[keyEnd+2] != '"' {
+			return false, nil
+		}
+		valueEnd := quoteFrom(s, keyEnd+3)
+		if valueEnd < 0 {
+			return false, nil
+		}
+		text := s[keyEnd+3 : valueEnd]
+		if urlDecodeValues && hasURLEscape(text) {
+			f.clean = false
+			text = unescapeValue(text)
+			if !utf8.ValidString(text) {
+				return true, malformed("invalid UTF-8 after URL decoding")
+			}
+		}
+		if err := f.add(s[i+1:keyEnd], value{kindString, text}); err != nil {
+			return true, err
+		}
+		if i = valueEnd + 1; i == end {
+			return true, nil
+		}
+		if s[i] != ',' {
+			return false, nil
+		}
+		i++
+	}
+}
+
+// quoteFrom is the index of the first '"' in s at or after i, or -1; a word
+// a step (strings.IndexByte costs more than a short key takes to scan).
+func quoteFrom(s string, i int) int {
+	rest := s[i:]
+	for len(rest) >= 8 {
+		// The lowest byte zeroBytes marks is exact: no borrow reaches it.
+		if m := zeroBytes(load64(rest) ^ '"'*lowBits); m != 0 {
+			return len(s) - len(rest) + bits.TrailingZeros64(m)/8
+		}
+		rest = rest[8:]
+	}
+	for j := 0; j < len(rest); j++ {
+		if rest[j] == '"' {
+			return len(s) - len(rest) + j
+		}
+	}
+	return -1
 }
 
 // hasURLEscape reports whether s holds at least one valid %XX escape.
@@ -313,7 +394,7 @@ func isHex(c byte) bool {
 type jsonDecoder struct {
 	s   string
 	pos int
-	// plain is set when s has no backslash and no C0 control character: every
+	// plain is set when s is printable ASCII without a backslash: every
 	// string ends at the next quote.
 	plain   bool
 	tooDeep bool

@@ -265,7 +265,7 @@ func (r *fieldRule) list(v value, decode bool) (fieldValue, error) {
 		return fieldValue{}, notList
 	}
 	s := v.text
-	d := jsonDecoder{s: s, plain: asciiNoC0(s) && strings.IndexByte(s, '\\') < 0}
+	d := jsonDecoder{s: s, plain: printableASCII(s) && strings.IndexByte(s, '\\') < 0}
 	d.consume('[')
 	d.skipSpace()
 	list := []string{}

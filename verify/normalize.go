@@ -16,47 +16,60 @@ import (
 //
 // Other events: "event", "app_id", "timestamp", "sent_at", "nonce", then
 // every field of the event's table in its order (see appendEventJSON), then
-// "extra". The signature is never written.
+// "extra". The signature is never written. The document is written from
+// what parsing proved about the values: change no field of a parsed
+// Callback before writing it.
 func (c *Callback) AppendJSON(dst []byte) []byte {
 	if c.event != nil {
 		return c.appendEventJSON(dst)
 	}
 	dst = append(dst, `{"event":`...)
-	dst = appendJSONString(dst, c.Event)
+	dst = c.appendString(dst, c.Event)
 	dst = append(dst, `,"app_id":`...)
 	dst = strconv.AppendUint(dst, uint64(c.AppID), 10)
 	dst = append(dst, `,"task_id":`...)
-	dst = appendJSONString(dst, c.TaskID)
+	dst = c.appendString(dst, c.TaskID)
 	dst = append(dst, `,"success":`...)
 	dst = strconv.AppendBool(dst, c.Success())
 	dst = append(dst, `,"code":`...)
 	dst = strconv.AppendInt(dst, c.Code, 10)
 	dst = append(dst, `,"message":`...)
-	dst = appendJSONString(dst, c.Message)
+	dst = c.appendString(dst, c.Message)
 	dst = append(dst, `,"replay_url":`...)
-	dst = appendJSONString(dst, c.ReplayURL)
+	dst = c.appendString(dst, c.ReplayURL)
 	dst = append(dst, `,"file_id":`...)
-	dst = appendJSONString(dst, c.FileID)
+	dst = c.appendString(dst, c.FileID)
 	dst = append(dst, `,"timestamp":`...)
 	dst = strconv.AppendInt(dst, c.Timestamp, 10)
 	dst = append(dst, `,"sent_at":"`...)
 	dst = appendRFC3339(dst, c.Timestamp)
 	dst = append(dst, `","nonce":`...)
-	dst = appendJSONString(dst, c.Nonce)
+	dst = c.appendString(dst, c.Nonce)
 	dst = append(dst, `,"extra":{`...)
 	for i, e := range c.extra {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, e.name)
+		dst = c.appendString(dst, e.name)
 		dst = append(dst, ':')
 		if e.isText {
-			dst = appendJSONString(dst, e.text)
+			dst = c.appendString(dst, e.text)
 		} else {
 			dst = append(dst, e.text...)
 		}
 	}
 	return append(dst, "}}"...)
+}
+
+// appendString is appendJSONString, or a plain copy when the callback is
+// clean.
+func (c *Callback) appendString(dst []byte, s string) []byte {
+	if c.clean {
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	return appendJSONString(dst, s)
 }
 
 // lastFourDigitYear is 9999-12-31T23:59:59Z in unix seconds.
