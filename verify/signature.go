@@ -46,7 +46,14 @@ func validSignature(signature, timestamp, nonce string, secrets []string) bool {
 	if len(signature) != hex.EncodedLen(sha1.Size) {
 		return false
 	}
-	if _, err := hex.Decode(received[:], []byte(signature)); err != nil {
+	// hex.Decode, by table: it costs a third as much.
+	var invalid byte
+	for i := range received {
+		high, low := hexValue[signature[2*i]], hexValue[signature[2*i+1]]
+		invalid |= high | low
+		received[i] = high<<4 | low
+	}
+	if invalid > 0xF {
 		return false
 	}
 	match := 0
@@ -56,3 +63,18 @@ func validSignature(signature, timestamp, nonce string, secrets []string) bool {
 	}
 	return match == 1
 }
+
+// hexValue maps a hex digit, either case, to its value, and anything else
+// to 0xFF.
+var hexValue = func() (t [256]byte) {
+	for c := range t {
+		t[c] = 0xFF
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c], t[c-'a'+'A'] = c-'a'+10, c-'a'+10
+	}
+	return t
+}()
