@@ -305,6 +305,15 @@ func (f *rawFields) integer(i int) (int64, error) {
 	if s != "" && s[0] == '+' {
 		return 0, invalid(fieldNames[i], "must be an integer")
 	}
+	// What strconv.ParseInt does with up to 18 digits, at a fraction of the
+	// cost: ZEGO's codes are short.
+	if digits := strings.TrimPrefix(s, "-"); digits != "" && len(digits) <= 18 && isDigits(digits) {
+		n, _ := parseDigits(digits, 1e18)
+		if len(digits) < len(s) {
+			return -int64(n), nil
+		}
+		return int64(n), nil
+	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, invalid(fieldNames[i], "must be a 64-bit integer")
@@ -374,15 +383,24 @@ func httpURL(s string, clean bool) bool {
 			return false
 		}
 	} else {
-		name, port, _ := strings.Cut(host, ":")
+		name, port := host, ""
+		if colon := strings.IndexByte(host, ':'); colon >= 0 {
+			name, port = host[:colon], host[colon+1:]
+		}
 		if name == "" || hasBracket(name) || !isDigits(port) {
 			return false
 		}
 	}
 	// As url.Parse does, require valid escapes in the path and fragment;
-	// the query is left as sent.
-	path, fragment, _ := strings.Cut(rest[authorityEnd:], "#")
-	path, _, _ = strings.Cut(path, "?")
+	// the query is left as sent. (IndexByte, not strings.Cut: a third of
+	// the cost.)
+	path, fragment := rest[authorityEnd:], ""
+	if hash := strings.IndexByte(path, '#'); hash >= 0 {
+		path, fragment = path[:hash], path[hash+1:]
+	}
+	if question := strings.IndexByte(path, '?'); question >= 0 {
+		path = path[:question]
+	}
 	return validEscapes(path) && validEscapes(fragment)
 }
 

@@ -26,13 +26,13 @@ func (c *Callback) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"event":`...)
 	dst = c.appendString(dst, c.Event)
 	dst = append(dst, `,"app_id":`...)
-	dst = strconv.AppendUint(dst, uint64(c.AppID), 10)
+	dst = appendDecimal(dst, uint64(c.AppID))
 	dst = append(dst, `,"task_id":`...)
 	dst = c.appendString(dst, c.TaskID)
 	dst = append(dst, `,"success":`...)
 	dst = strconv.AppendBool(dst, c.Success())
 	dst = append(dst, `,"code":`...)
-	dst = strconv.AppendInt(dst, c.Code, 10)
+	dst = appendInteger(dst, c.Code)
 	dst = append(dst, `,"message":`...)
 	dst = c.appendString(dst, c.Message)
 	dst = append(dst, `,"replay_url":`...)
@@ -40,7 +40,7 @@ func (c *Callback) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"file_id":`...)
 	dst = c.appendString(dst, c.FileID)
 	dst = append(dst, `,"timestamp":`...)
-	dst = strconv.AppendInt(dst, c.Timestamp, 10)
+	dst = appendInteger(dst, c.Timestamp)
 	dst = append(dst, `,"sent_at":"`...)
 	dst = appendRFC3339(dst, c.Timestamp)
 	dst = append(dst, `","nonce":`...)
@@ -70,6 +70,29 @@ func (c *Callback) appendString(dst []byte, s string) []byte {
 		return append(dst, '"')
 	}
 	return appendJSONString(dst, s)
+}
+
+// appendDecimal is strconv.AppendUint(dst, n, 10) without its general
+// machinery, which costs three times as much for the few numbers here.
+func appendDecimal(dst []byte, n uint64) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for n >= 10 {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	i--
+	buf[i] = byte('0' + n)
+	return append(dst, buf[i:]...)
+}
+
+// appendInteger is strconv.AppendInt(dst, n, 10), by appendDecimal.
+func appendInteger(dst []byte, n int64) []byte {
+	if n < 0 {
+		return appendDecimal(append(dst, '-'), -uint64(n))
+	}
+	return appendDecimal(dst, uint64(n))
 }
 
 // lastFourDigitYear is 9999-12-31T23:59:59Z in unix seconds.
