@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -20,6 +22,7 @@ func TestASCIIClassesMatchBytewise(t *testing.T) {
 		{"visibleASCII", visibleASCII, func(c byte) bool { return c >= '!' && c <= '~' }},
 		{"controlFree", controlFree, func(c byte) bool { return c >= 0x20 && c != 0x7F }},
 		{"printableASCII", printableASCII, func(c byte) bool { return c >= 0x20 && c < 0x7F }},
+		{"isDigits", isDigits, isDigit},
 	}
 	for _, class := range classes {
 		check := func(s []byte) {
@@ -47,5 +50,22 @@ func TestASCIIClassesMatchBytewise(t *testing.T) {
 			}
 		}
 		check(nil)
+	}
+}
+
+// parseDigits against strconv for every length up to 20 digits, with
+// digits that exercise each position, and at its limits.
+func TestParseDigitsMatchesStrconv(t *testing.T) {
+	for length := 1; length <= 20; length++ {
+		for _, fill := range []string{"0", "9", "1234567890", "9876543210", "1000000001"} {
+			s := strings.Repeat(fill, 20)[:length]
+			want, err := strconv.ParseUint(s, 10, 64)
+			for _, limit := range []uint64{math.MaxUint32, 1e13, 1e18} {
+				got, ok := parseDigits(s, limit)
+				if wantOK := err == nil && want <= limit; ok != wantOK || ok && got != want {
+					t.Errorf("parseDigits(%s, %d) = %d, %v; strconv says %d, %v", s, limit, got, ok, want, err)
+				}
+			}
+		}
 	}
 }
