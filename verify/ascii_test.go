@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -66,6 +68,33 @@ func TestParseDigitsMatchesStrconv(t *testing.T) {
 					t.Errorf("parseDigits(%s, %d) = %d, %v; strconv says %d, %v", s, limit, got, ok, want, err)
 				}
 			}
+		}
+	}
+}
+
+// hexWord against encoding/hex: every byte value at every position of
+// eight digits, and every pair of byte values side by side.
+func TestHexWordMatchesEncodingHex(t *testing.T) {
+	check := func(s []byte) {
+		word, ok := hexWord(load64(string(s)))
+		want, err := hex.DecodeString(string(s))
+		if ok != (err == nil) || ok && binary.LittleEndian.Uint32(want) != word {
+			t.Fatalf("hexWord(%q) = %08x, %v; encoding/hex says %x, %v", s, word, ok, want, err)
+		}
+	}
+	base := []byte("0a9F5e3B")
+	for pos := range base {
+		for c := range 256 {
+			s := append([]byte(nil), base...)
+			s[pos] = byte(c)
+			check(s)
+		}
+	}
+	for _, pos := range []int{0, 3, 6} {
+		for pair := range 1 << 16 {
+			s := append([]byte(nil), base...)
+			s[pos], s[pos+1] = byte(pair), byte(pair>>8)
+			check(s)
 		}
 	}
 }
