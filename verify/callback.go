@@ -364,15 +364,18 @@ func httpURL(s string, clean bool) bool {
 	}
 	// The authority runs to the first '/', '?' or '#', none of which is an
 	// authority byte.
-	authorityEnd := 0
+	authorityEnd, hostStart := 0, 0
 	for authorityEnd < len(rest) && authorityByte[rest[authorityEnd]] {
+		if rest[authorityEnd] == '@' { // the host follows the last one
+			hostStart = authorityEnd + 1
+		}
 		authorityEnd++
 	}
 	if authorityEnd < len(rest) && rest[authorityEnd] != '/' && rest[authorityEnd] != '?' && rest[authorityEnd] != '#' {
 		return false
 	}
 	authority := rest[:authorityEnd]
-	host := authority[strings.LastIndexByte(authority, '@')+1:]
+	host := authority[hostStart:]
 	if strings.HasPrefix(host, "[") { // an IPv6 literal
 		end := strings.IndexByte(host, ']')
 		if end < 0 {
