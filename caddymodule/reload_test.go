@@ -190,21 +190,21 @@ func TestLoadWarningsOncePerSettings(t *testing.T) {
 		level WARN
 		format json
 	}`, logFile)
-	// An event name no other test uses: the warnings are remembered for
-	// the whole process.
-	event := fmt.Sprintf("warn_once_%d", time.Now().UnixNano())
+	// Settings no other test uses: the warnings are remembered for the
+	// whole process.
+	dedupeMax := 100_000 + time.Now().UnixNano()%1_000_000
 	config := func(maxAge string) string {
 		return testCaddyfile(logOptions, fmt.Sprintf(`
 http://localhost:%d {
 	route /zego/compose {
 		zego_callback {env.ZEGO_TEST_SECRET} {
-			events compose %s
+			dedupe_max %d
 			max_age %s
 		}
 		reverse_proxy %s
 	}
 }
-`, httpPort, event, maxAge, up.Listener.Addr()))
+`, httpPort, dedupeMax, maxAge, up.Listener.Addr()))
 	}
 	countWarnings := func() int {
 		t.Helper()

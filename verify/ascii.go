@@ -75,24 +75,27 @@ func controlFree(s string) bool {
 	return true
 }
 
-// asciiNoC0 reports whether every byte of s is ASCII and none is a C0
-// control character: every byte is from 0x20 to 0x7F.
-func asciiNoC0(s string) bool {
-	// Four words a step: the whole body comes through here.
+// printableASCII reports whether every byte of s is printable ASCII, from
+// 0x20 to 0x7E: no control character, no DEL, nothing above.
+func printableASCII(s string) bool {
+	// Four words a step: the whole body comes through here. Adding 1 to
+	// each byte carries 0x7E into nothing and 0x7F into the high bit; a byte
+	// that would carry into its neighbour has the high bit already.
 	for ; len(s) >= 32; s = s[32:] {
 		w, x, y, z := load64(s), load64(s[8:]), load64(s[16:]), load64(s[24:])
-		if (w|x|y|z)&highBits|bytesBelow(w, 0x20)|bytesBelow(x, 0x20)|bytesBelow(y, 0x20)|bytesBelow(z, 0x20) != 0 {
+		if (w|x|y|z|(w+lowBits)|(x+lowBits)|(y+lowBits)|(z+lowBits))&highBits|
+			bytesBelow(w, 0x20)|bytesBelow(x, 0x20)|bytesBelow(y, 0x20)|bytesBelow(z, 0x20) != 0 {
 			return false
 		}
 	}
 	for ; len(s) >= 8; s = s[8:] {
 		x := load64(s)
-		if x&highBits|bytesBelow(x, 0x20) != 0 {
+		if (x|(x+lowBits))&highBits|bytesBelow(x, 0x20) != 0 {
 			return false
 		}
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 {
+		if c := s[i]; c < 0x20 || c >= 0x7F {
 			return false
 		}
 	}

@@ -1,6 +1,10 @@
 package verify
 
 import (
+	"encoding/binary"
+	"encoding/hex"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -19,7 +23,8 @@ func TestASCIIClassesMatchBytewise(t *testing.T) {
 		{"escapeFree", escapeFree, func(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }},
 		{"visibleASCII", visibleASCII, func(c byte) bool { return c >= '!' && c <= '~' }},
 		{"controlFree", controlFree, func(c byte) bool { return c >= 0x20 && c != 0x7F }},
-		{"asciiNoC0", asciiNoC0, func(c byte) bool { return c >= 0x20 && c < 0x80 }},
+		{"printableASCII", printableASCII, func(c byte) bool { return c >= 0x20 && c < 0x7F }},
+		{"isDigits", isDigits, isDigit},
 	}
 	for _, class := range classes {
 		check := func(s []byte) {
@@ -47,5 +52,49 @@ func TestASCIIClassesMatchBytewise(t *testing.T) {
 			}
 		}
 		check(nil)
+	}
+}
+
+// parseDigits against strconv for every length up to 20 digits, with
+// digits that exercise each position, and at its limits.
+func TestParseDigitsMatchesStrconv(t *testing.T) {
+	for length := 1; length <= 20; length++ {
+		for _, fill := range []string{"0", "9", "1234567890", "9876543210", "1000000001"} {
+			s := strings.Repeat(fill, 20)[:length]
+			want, err := strconv.ParseUint(s, 10, 64)
+			for _, limit := range []uint64{math.MaxUint32, 1e13, 1e18} {
+				got, ok := parseDigits(s, limit)
+				if wantOK := err == nil && want <= limit; ok != wantOK || ok && got != want {
+					t.Errorf("parseDigits(%s, %d) = %d, %v; strconv says %d, %v", s, limit, got, ok, want, err)
+				}
+			}
+		}
+	}
+}
+
+// hexWord against encoding/hex: every byte value at every position of
+// eight digits, and every pair of byte values side by side.
+func TestHexWordMatchesEncodingHex(t *testing.T) {
+	check := func(s []byte) {
+		word, ok := hexWord(load64(string(s)))
+		want, err := hex.DecodeString(string(s))
+		if ok != (err == nil) || ok && binary.LittleEndian.Uint32(want) != word {
+			t.Fatalf("hexWord(%q) = %08x, %v; encoding/hex says %x, %v", s, word, ok, want, err)
+		}
+	}
+	base := []byte("0a9F5e3B")
+	for pos := range base {
+		for c := range 256 {
+			s := append([]byte(nil), base...)
+			s[pos] = byte(c)
+			check(s)
+		}
+	}
+	for _, pos := range []int{0, 3, 6} {
+		for pair := range 1 << 16 {
+			s := append([]byte(nil), base...)
+			s[pos], s[pos+1] = byte(pair), byte(pair>>8)
+			check(s)
+		}
 	}
 }

@@ -20,15 +20,18 @@ const (
 	millisecondDigits = 13
 )
 
-// Callback is a parsed compose callback with every field rule applied. Its
-// JSON form, written by AppendJSON, is what the upstream receives.
+// Callback is a parsed callback with every field rule of its event applied.
+// Its JSON form, written by AppendJSON, is what the upstream receives.
 type Callback struct {
-	Event  string
-	AppID  uint32
+	Event string
+	AppID uint32
+	// TaskID is compose's and the mix events' task ID; "" for other events.
 	TaskID string
-	// Code is ZEGO's result code: 0 success, 40000 invalid input, 60000 bad
-	// source file, 70000 internal error.
-	Code      int64
+	// Code is compose's result code: 0 success, 40000 invalid input, 60000
+	// bad source file, 70000 internal error; 0 for other events.
+	Code int64
+	// Message, ReplayURL and FileID are compose's; see Field for the fields
+	// of other events.
 	Message   string
 	ReplayURL string
 	// FileID holds the exact digits ZEGO sent (Tencent file IDs exceed 2^53).
@@ -44,6 +47,38 @@ type Callback struct {
 	extra        []extraField
 	// secretIndex is set by a Verifier; see SecretIndex.
 	secretIndex int
+	// clean: every string came from a plain body and needs no escaping in
+	// JSON (see rawFields.clean); AppendJSON then copies them as they are.
+	clean bool
+	// event is set for events other than compose. A pointer keeps the
+	// Callback, which is copied on compose's hot path, as small as before.
+	event *eventFields
+}
+
+// eventFields are the fields of an event other than compose.
+type eventFields struct {
+	spec     *eventSpec
+	values   []fieldValue
+	roomID   string
+	streamID string
+}
+
+// RoomID is the room an event is about (room_id, else channel_id); "" for
+// compose and record.
+func (c *Callback) RoomID() string {
+	if c.event == nil {
+		return ""
+	}
+	return c.event.roomID
+}
+
+// StreamID is the stream an event is about (stream_id, else stream_alias;
+// mix_stream_alias for the mix events); "" for compose and the room events.
+func (c *Callback) StreamID() string {
+	if c.event == nil {
+		return ""
+	}
+	return c.event.streamID
 }
 
 // SecretIndex tells which secret verified the callback: its position in the
@@ -58,10 +93,15 @@ func (c *Callback) Success() bool { return c.Code == 0 }
 // SentAt is Timestamp as a UTC time.
 func (c *Callback) SentAt() time.Time { return time.Unix(c.Timestamp, 0).UTC() }
 
-// IdempotencyID is stable for the same app, event and task, and different
-// otherwise: 128 bits of SHA-256 over the three. In hex it is the
-// Idempotency-Key the upstream receives.
+// IdempotencyID identifies one occurrence of an event, the same for ZEGO's
+// retries of it and different for another occurrence: 128 bits of SHA-256
+// over the app, the event and the event's key fields (compose: task_id;
+// the others: see the tables in events.go), joined by NUL bytes. In hex it
+// is the Idempotency-Key the upstream receives.
 func (c *Callback) IdempotencyID() [16]byte {
+	if c.event != nil {
+		return c.eventIdempotencyID()
+	}
 	var buf [300]byte
 	b := strconv.AppendUint(buf[:0], uint64(c.AppID), 10)
 	b = append(b, 0)
@@ -100,58 +140,73 @@ func shortHash(b []byte) [16]byte {
 // signature, app, event or time; a Verifier does. On error, the fields
 // decoded so far are returned for logging.
 func Parse(body []byte) (Callback, error) {
+	var c Callback
+	err := parse(body, &c)
+	return c, err
+}
+
+// parse is Parse into c, which must be zero: Verify's result is filled in
+// place, not copied through two returns.
+func parse(body []byte, c *Callback) error {
 	var f rawFields
 	if err := decodeBody(string(body), &f); err != nil {
-		return Callback{}, err
+		return err
 	}
-	return f.callback()
+	if e := f.known[fieldEvent]; e.kind == kindString && e.text != DefaultEvent {
+		if spec := specFor(e.text); spec != nil {
+			return f.eventCallback(spec, c)
+		}
+	}
+	// compose, and any event this package does not know: a Verifier
+	// rejects those as not allowed once the signature has been checked,
+	// as it always has.
+	return f.callback(c)
 }
 
 // callback applies the field rules in the documented order: all required
 // fields first, then each field's format.
-func (f *rawFields) callback() (Callback, error) {
+func (f *rawFields) callback(c *Callback) error {
 	for _, i := range [...]int{fieldAppID, fieldEvent, fieldTaskID, fieldCode, fieldTimestamp, fieldNonce, fieldSignature} {
 		if f.known[i].kind == kindAbsent {
-			return Callback{}, &fieldError{ErrMissingField, fieldNames[i], "required"}
+			return &fieldError{ErrMissingField, fieldNames[i], "required"}
 		}
 	}
 	// Each value is checked before it is stored, so a rejected callback
 	// carries only valid fields for the log.
-	var c Callback
 	event, err := f.text(fieldEvent)
 	if err != nil {
-		return c, err
+		return err
 	}
 	if !isToken(event, maxEventBytes, false) {
-		return c, invalid("event", "must be 1 to 64 letters, digits or underscores")
+		return invalid("event", "must be 1 to 64 letters, digits or underscores")
 	}
 	c.Event = event
 	appID, err := f.digits(fieldAppID)
 	if err != nil {
-		return c, err
+		return err
 	}
 	id, ok := parseDigits(appID, math.MaxUint32)
 	if !ok {
-		return c, invalid("appid", "does not fit an unsigned 32-bit integer")
+		return invalid("appid", "does not fit an unsigned 32-bit integer")
 	}
 	c.AppID = uint32(id)
 	taskID, err := f.text(fieldTaskID)
 	if err != nil {
-		return c, err
+		return err
 	}
-	if !isVisibleASCII(taskID, maxTaskIDBytes) {
-		return c, invalid("task_id", "must be 1 to 256 printable ASCII characters")
+	if !f.visible(taskID, maxTaskIDBytes) {
+		return invalid("task_id", "must be 1 to 256 printable ASCII characters")
 	}
 	c.TaskID = taskID
 	if c.Code, err = f.integer(fieldCode); err != nil {
-		return c, err
+		return err
 	}
 	timestamp, err := f.digits(fieldTimestamp)
 	if err != nil {
-		return c, err
+		return err
 	}
 	if len(timestamp) > millisecondDigits {
-		return c, invalid("timestamp", "more than 13 digits")
+		return invalid("timestamp", "more than 13 digits")
 	}
 	c.rawTimestamp = timestamp
 	seconds, _ := parseDigits(timestamp, 1e13) // at most 13 digits: cannot fail
@@ -161,24 +216,24 @@ func (f *rawFields) callback() (Callback, error) {
 	}
 	nonce, err := f.textOrInteger(fieldNonce)
 	if err != nil {
-		return c, err
+		return err
 	}
 	if !isToken(nonce, maxNonceBytes, true) {
-		return c, invalid("nonce", "must be 1 to 64 letters, digits, '-' or '_'")
+		return invalid("nonce", "must be 1 to 64 letters, digits, '-' or '_'")
 	}
 	c.Nonce = nonce
 	if c.signature, err = f.text(fieldSignature); err != nil {
-		return c, err
+		return err
 	}
 	replayURL, err := f.optionalText(fieldReplayURL)
 	if err != nil {
-		return c, err
+		return err
 	}
 	if replayURL == "" && c.Code == 0 {
-		return c, &fieldError{ErrMissingField, "replay_url", "required when code is 0"}
+		return &fieldError{ErrMissingField, "replay_url", "required when code is 0"}
 	}
-	if replayURL != "" && !isHTTPURL(replayURL) {
-		return c, invalid("replay_url", "must be an absolute http or https URL of at most 1024 bytes")
+	if replayURL != "" && !httpURL(replayURL, f.clean) {
+		return invalid("replay_url", "must be an absolute http or https URL of at most 1024 bytes")
 	}
 	c.ReplayURL = replayURL
 	var fileID string
@@ -188,17 +243,27 @@ func (f *rawFields) callback() (Callback, error) {
 		fileID, err = f.optionalText(fieldFileID)
 	}
 	if err != nil {
-		return c, err
+		return err
 	}
-	if fileID != "" && !isVisibleASCII(fileID, maxFileIDBytes) {
-		return c, invalid("file_id", "must be at most 256 printable ASCII characters")
+	if fileID != "" && !f.visible(fileID, maxFileIDBytes) {
+		return invalid("file_id", "must be at most 256 printable ASCII characters")
 	}
 	c.FileID = fileID
 	if c.Message, err = f.optionalText(fieldMessage); err != nil {
-		return c, err
+		return err
 	}
 	c.extra = f.extra
-	return c, nil
+	c.clean = f.clean
+	return nil
+}
+
+// visible is isVisibleASCII, knowing that a clean string is printable
+// ASCII: it only needs to hold no space.
+func (f *rawFields) visible(s string, maxLen int) bool {
+	if f.clean {
+		return s != "" && len(s) <= maxLen && strings.IndexByte(s, ' ') < 0
+	}
+	return isVisibleASCII(s, maxLen)
 }
 
 // text returns a field that must be a string.
@@ -248,6 +313,15 @@ func (f *rawFields) integer(i int) (int64, error) {
 	if s != "" && s[0] == '+' {
 		return 0, invalid(fieldNames[i], "must be an integer")
 	}
+	// What strconv.ParseInt does with up to 18 digits, at a fraction of the
+	// cost: ZEGO's codes are short.
+	if digits := strings.TrimPrefix(s, "-"); digits != "" && len(digits) <= 18 && isDigits(digits) {
+		n, _ := parseDigits(digits, 1e18)
+		if len(digits) < len(s) {
+			return -int64(n), nil
+		}
+		return int64(n), nil
+	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, invalid(fieldNames[i], "must be a 64-bit integer")
@@ -280,8 +354,11 @@ func isVisibleASCII(s string, maxLen int) bool {
 // of at most 1024 bytes and with no control characters. It is a tighter,
 // allocation-free form of what url.Parse accepts (FuzzParse holds it to
 // that).
-func isHTTPURL(s string) bool {
-	if len(s) > maxReplayURLBytes || !controlFree(s) {
+func isHTTPURL(s string) bool { return httpURL(s, false) }
+
+// httpURL is isHTTPURL; clean says s is known to be printable ASCII.
+func httpURL(s string, clean bool) bool {
+	if len(s) > maxReplayURLBytes || !clean && !controlFree(s) {
 		return false
 	}
 	var rest string
@@ -295,15 +372,18 @@ func isHTTPURL(s string) bool {
 	}
 	// The authority runs to the first '/', '?' or '#', none of which is an
 	// authority byte.
-	authorityEnd := 0
+	authorityEnd, hostStart := 0, 0
 	for authorityEnd < len(rest) && authorityByte[rest[authorityEnd]] {
+		if rest[authorityEnd] == '@' { // the host follows the last one
+			hostStart = authorityEnd + 1
+		}
 		authorityEnd++
 	}
 	if authorityEnd < len(rest) && rest[authorityEnd] != '/' && rest[authorityEnd] != '?' && rest[authorityEnd] != '#' {
 		return false
 	}
 	authority := rest[:authorityEnd]
-	host := authority[strings.LastIndexByte(authority, '@')+1:]
+	host := authority[hostStart:]
 	if strings.HasPrefix(host, "[") { // an IPv6 literal
 		end := strings.IndexByte(host, ']')
 		if end < 0 {
@@ -314,15 +394,24 @@ func isHTTPURL(s string) bool {
 			return false
 		}
 	} else {
-		name, port, _ := strings.Cut(host, ":")
+		name, port := host, ""
+		if colon := strings.IndexByte(host, ':'); colon >= 0 {
+			name, port = host[:colon], host[colon+1:]
+		}
 		if name == "" || hasBracket(name) || !isDigits(port) {
 			return false
 		}
 	}
 	// As url.Parse does, require valid escapes in the path and fragment;
-	// the query is left as sent.
-	path, fragment, _ := strings.Cut(rest[authorityEnd:], "#")
-	path, _, _ = strings.Cut(path, "?")
+	// the query is left as sent. (IndexByte, not strings.Cut: a third of
+	// the cost.)
+	path, fragment := rest[authorityEnd:], ""
+	if hash := strings.IndexByte(path, '#'); hash >= 0 {
+		path, fragment = path[:hash], path[hash+1:]
+	}
+	if question := strings.IndexByte(path, '?'); question >= 0 {
+		path = path[:question]
+	}
 	return validEscapes(path) && validEscapes(fragment)
 }
 
@@ -365,7 +454,13 @@ func validEscapes(s string) bool {
 // it exceeds limit, which must be below math.MaxUint64/10 so that no step
 // overflows.
 func parseDigits(s string, limit uint64) (n uint64, ok bool) {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	if len(s) >= 8 { // the first eight digits at once
+		if n, i = eightDigits(load64(s)), 8; n > limit {
+			return 0, false
+		}
+	}
+	for ; i < len(s); i++ {
 		if n = n*10 + uint64(s[i]-'0'); n > limit {
 			return 0, false
 		}
@@ -373,7 +468,26 @@ func parseDigits(s string, limit uint64) (n uint64, ok bool) {
 	return n, true
 }
 
+// eightDigits is the value of eight ASCII digits loaded little-endian (the
+// first digit, the most significant, in the lowest byte): pairs, then
+// fours, then the eight, each step a multiply (as in simdjson).
+func eightDigits(x uint64) uint64 {
+	x -= '0' * lowBits
+	x = x * (10<<8 + 1) >> 8
+	x = (x & 0x00FF00FF00FF00FF) * (100<<16 + 1) >> 16
+	return (x & 0x0000FFFF0000FFFF) * (10000<<32 + 1) >> 32
+}
+
+// isDigits reports whether every byte of s is a decimal digit, a word a
+// step: below '0' borrows into the high bit, above '9' carries into it
+// when 0x46 is added (and above 0xB9 is caught by the borrow).
 func isDigits(s string) bool {
+	for ; len(s) >= 8; s = s[8:] {
+		x := load64(s)
+		if (x-'0'*lowBits|x+0x46*lowBits)&highBits != 0 {
+			return false
+		}
+	}
 	for i := 0; i < len(s); i++ {
 		if !isDigit(s[i]) {
 			return false

@@ -1,7 +1,10 @@
 package verify
 
 import (
+	"math"
+	"math/bits"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -85,6 +88,14 @@ type rawFields struct {
 	known [numFields]value
 	seen  [numFields]bool
 	extra []extraField
+	// decodeValues is set for a JSON object body, whose string values are
+	// URL-decoded when they hold an escape, so that strings inside arrays
+	// are decoded the same way.
+	decodeValues bool
+	// clean is set when every string is a piece of a plain body (see
+	// decodeJSONObject), none URL-decoded: printable ASCII without '"' or
+	// '\\', which JSON carries as it is.
+	clean bool
 	// extraNames detects repeated unknown keys once there are many of them,
 	// so thousands of keys cost O(n), not O(n²).
 	extraNames map[string]struct{}
@@ -133,6 +144,7 @@ func decodeBody(body string, f *rawFields) error {
 	case body == "":
 		return malformed("empty")
 	case body[0] == '{':
+		f.decodeValues = true
 		return decodeJSONObject(body, true, f)
 	case len(body) >= 3 && body[0] == '%' && body[1] == '7' && (body[2] == 'B' || body[2] == 'b'):
 		decoded, err := url.QueryUnescape(body)
@@ -197,10 +209,11 @@ func decodeForm(body string, f *rawFields) error {
 // urlDecodeValues, a string value holding a valid %XX escape is URL-decoded
 // once with form rules.
 func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
-	// A body of ASCII without C0 control characters or a backslash, as ZEGO
-	// sends, is valid UTF-8, and no string in it holds an escape or a
-	// character JSON forbids there.
-	plain := asciiNoC0(s) && strings.IndexByte(s, '\\') < 0
+	// A body of printable ASCII without a backslash, as ZEGO sends, is valid
+	// UTF-8, and no string in it holds an escape or a character JSON
+	// forbids there: its strings are clean until one is URL-decoded.
+	plain := printableASCII(s) && strings.IndexByte(s, '\\') < 0
+	f.clean = plain
 	if !plain && !utf8.ValidString(s) {
 		return malformed("invalid UTF-8")
 	}
@@ -208,6 +221,12 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 	// A plain body without a '%' has no value to URL-decode. Any other body
 	// may have one, written as the JSON escape \u0025.
 	urlDecodeValues = urlDecodeValues && (!plain || strings.IndexByte(s, '%') >= 0)
+	if plain {
+		if done, err := decodeFlat(s, urlDecodeValues, f); done {
+			return err
+		}
+		*f = rawFields{decodeValues: f.decodeValues, clean: true} // start over
+	}
 	if !d.consume('{') {
 		return malformed("not a JSON object")
 	}
@@ -229,6 +248,7 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 				return d.syntaxError()
 			}
 			if v.kind == kindString && urlDecodeValues && hasURLEscape(v.text) {
+				f.clean = false
 				v.text = unescapeValue(v.text)
 				if !utf8.ValidString(v.text) {
 					return malformed("invalid UTF-8 after URL decoding")
@@ -251,6 +271,119 @@ func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
 		return malformed("data after the JSON object")
 	}
 	return nil
+}
+
+// decodeFlat is the fast path for the body ZEGO sends: a plain object (see
+// decodeJSONObject) of string members with nothing between the tokens. It
+// reports done = false, leaving f partly filled, for any other body: the
+// caller then starts over on the general path. It decides members in the
+// same order as the general path, so the first error is the same one
+// (FuzzParse holds the two paths to the same answers).
+func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (done bool, err error) {
+	end := len(s) - 1 // the closing brace
+	if end < 1 || s[0] != '{' || s[end] != '}' {
+		return false, nil
+	}
+	i := 1
+	if i == end {
+		return true, nil
+	}
+	for {
+		// "key":"value", with no quote inside either: the body is plain.
+		if s[i] != '"' {
+			return false, nil
+		}
+		// A compose field's name is found by its first four bytes and
+		// confirmed whole, with the ":" after it; other keys are read to
+		// their closing quote.
+		field, valueStart := -1, 0
+		if i+5 <= end {
+			if k := &flatKeys[load32(s[i+1:])*flatKeyHash>>28]; k.token != "" && strings.HasPrefix(s[i+1:], k.token) {
+				field, valueStart = k.field, i+1+len(k.token)
+			}
+		}
+		var key string
+		if field < 0 {
+			keyEnd := quoteFrom(s, i+1)
+			if keyEnd < 0 || keyEnd+2 >= end || s[keyEnd+1] != ':' || s[keyEnd+2] != '"' {
+				return false, nil
+			}
+			key, valueStart = s[i+1:keyEnd], keyEnd+3
+		}
+		valueEnd := quoteFrom(s, valueStart)
+		if valueEnd < 0 {
+			return false, nil
+		}
+		text := s[valueStart:valueEnd]
+		if urlDecodeValues && hasURLEscape(text) {
+			f.clean = false
+			text = unescapeValue(text)
+			if !utf8.ValidString(text) {
+				return true, malformed("invalid UTF-8 after URL decoding")
+			}
+		}
+		if field >= 0 { // add, for a name known in advance
+			if f.seen[field] {
+				return true, &fieldError{ErrDuplicateField, fieldNames[field], "given twice"}
+			}
+			f.seen[field] = true
+			f.known[field] = value{kindString, text}
+		} else if err := f.add(key, value{kindString, text}); err != nil {
+			return true, err
+		}
+		if i = valueEnd + 1; i == end {
+			return true, nil
+		}
+		if s[i] != ',' {
+			return false, nil
+		}
+		i++
+	}
+}
+
+// flatKeyHash maps the first four bytes of each compose field's name (all
+// different) to its own slot of flatKeys: a perfect hash, checked when the
+// table is built.
+const flatKeyHash = 0x2265b1f5
+
+// flatKeys holds, in each field's slot, its name followed by `":"`.
+var flatKeys = func() (t [16]struct {
+	token string
+	field int
+}) {
+	for i, name := range fieldNames {
+		slot := &t[load32(name)*flatKeyHash>>28]
+		if slot.token != "" {
+			panic("verify: flatKeyHash is not perfect")
+		}
+		slot.token, slot.field = name+`":"`, i
+	}
+	return t
+}()
+
+// load32 reads s[:4] little-endian.
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// quoteFrom is the index of the first '"' in s at or after i, or -1; a word
+// a step (strings.IndexByte costs more than a short key takes to scan).
+func quoteFrom(s string, i int) int {
+	rest := s[i:]
+	for len(rest) >= 8 {
+		// The lowest byte zeroBytes marks is exact: no borrow reaches it.
+		if m := zeroBytes(load64(rest) ^ '"'*lowBits); m != 0 {
+			return len(s) - len(rest) + bits.TrailingZeros64(m)/8
+		}
+		rest = rest[8:]
+	}
+	for j := 0; j < len(rest); j++ {
+		if rest[j] == '"' {
+			return len(s) - len(rest) + j
+		}
+	}
+	return -1
 }
 
 // hasURLEscape reports whether s holds at least one valid %XX escape.
@@ -306,7 +439,7 @@ func isHex(c byte) bool {
 type jsonDecoder struct {
 	s   string
 	pos int
-	// plain is set when s has no backslash and no C0 control character: every
+	// plain is set when s is printable ASCII without a backslash: every
 	// string ends at the next quote.
 	plain   bool
 	tooDeep bool
@@ -470,8 +603,20 @@ func (d *jsonDecoder) skipNumber() (integer, ok bool) {
 			i++
 		}
 	}
+	// A number beyond float64's range is rejected wherever it is: Go's
+	// encoding/json fails on it, Python and JavaScript read it as infinity.
+	// An integer of fewer than 309 digits is always in range.
+	if (!integer || i-d.pos > 308) && isInfinite(s[d.pos:i]) {
+		return false, false
+	}
 	d.pos = i
 	return integer, true
+}
+
+// isInfinite reports whether a valid JSON number overflows float64.
+func isInfinite(number string) bool {
+	f, _ := strconv.ParseFloat(number, 64)
+	return math.IsInf(f, 0)
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -522,10 +667,23 @@ func (d *jsonDecoder) scanString(decode bool) (string, bool) {
 				return "", false
 			}
 			escaped = true
-			if s[i+1] == 'u' {
-				i += 6
-			} else {
+			if s[i+1] != 'u' {
 				i += 2
+				continue
+			}
+			// A UTF-16 surrogate must be a high one followed by a low one,
+			// here too when the string is only skipped (inside extra):
+			// JSON readers differ on a lone one, and some fail.
+			r, _ := readHex4(s[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if r >= 0xDC00 || !strings.HasPrefix(s[i:], `\u`) {
+					return "", false
+				}
+				if low, ok := readHex4(s[i+2:]); !ok || low < 0xDC00 || low > 0xDFFF {
+					return "", false
+				}
+				i += 6
 			}
 		default: // a control character
 			return "", false

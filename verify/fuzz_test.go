@@ -23,6 +23,11 @@ func addVectorSeeds(f *testing.F) {
 	f.Add([]byte(`{"appid":"1\u0000","message":"\ud83d\ude00\u2028"}`))
 	f.Add([]byte(`{"appid":"1","event":"compose","replay_url":"https://a.example/b","task_id":"t","code":"0","timestamp":"1","nonce":"1","signature":"s","x":null,"y":"100% %41"}`))
 	f.Add([]byte(`{"appid":"1","event":"compose","replay_url":"https://a.example/b","task_id":"t","code":"0","timestamp":"1","nonce":"1","signature":"s","message":"\u002541"}`))
+	for _, tc := range verifytest.LoadEvents(f).Cases {
+		f.Add([]byte(tc.Body))
+	}
+	f.Add([]byte(`{"appid":1,"event":"room_logout","code":null,"timestamp":1,"nonce":"1","signature":"s","room_id":"r","room_seq":18446744073709551615,"user_account":"u","session_id":"0","reason":"7","x":["\ud83d\ude00",1e308]}`))
+	f.Add([]byte(`{"appid":"1","event":"stream_create","timestamp":"1","nonce":"1","signature":"s","stream_sid":"s","rtmp_url":["a%2Fb","\u0025"],"pic_url":"[\"x\"]","stream_attr":{"cid":0}}`))
 }
 
 // parseReasons are the only reasons Parse may give.
@@ -65,6 +70,10 @@ func FuzzParse(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("invalid JSON: %q", out)
 		}
+		if c.event != nil {
+			checkEventDocument(t, &c, out)
+			return
+		}
 		var doc normalizedDoc
 		if err := json.Unmarshal(out, &doc); err != nil {
 			t.Fatal(err)
@@ -96,6 +105,82 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// checkEventDocument: the document of an event other than compose parses
+// with encoding/json, carries the envelope, every field of the event's
+// table (and the name beside each enumeration), in the table's order, with
+// the type its rule promises, and extra with every leftover field.
+func checkEventDocument(t *testing.T, c *Callback, out []byte) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var envelope struct {
+		Event     string `json:"event"`
+		AppID     uint32 `json:"app_id"`
+		Timestamp int64  `json:"timestamp"`
+		SentAt    string `json:"sent_at"`
+		Nonce     string `json:"nonce"`
+		Extra     map[string]any
+	}
+	if err := json.Unmarshal(out, &envelope); err != nil {
+		t.Fatal(err)
+	}
+	if envelope.Event != c.Event || envelope.AppID != c.AppID || envelope.Timestamp != c.Timestamp || envelope.Nonce != c.Nonce ||
+		envelope.SentAt != c.SentAt().Format("2006-01-02T15:04:05Z07:00") || len(envelope.Extra) != len(c.extra) {
+		t.Fatalf("document %s does not carry the callback %+v", out, c)
+	}
+	want := 6 // event, app_id, timestamp, sent_at, nonce, extra
+	for j := range c.event.spec.fields {
+		rule := &c.event.spec.fields[j]
+		raw, ok := doc[rule.name]
+		if !ok {
+			t.Fatalf("%s missing from %s", rule.name, out)
+		}
+		want++
+		var err error
+		switch rule.kind {
+		case ruleUint, ruleEnum:
+			var n *uint64
+			if err = json.Unmarshal(raw, &n); err == nil && (n == nil) == c.event.values[j].present {
+				t.Fatalf("%s: %s, present %v", rule.name, raw, c.event.values[j].present)
+			}
+			if n != nil && rule.kind == ruleUint && *n > rule.max {
+				t.Fatalf("%s: %d above %d", rule.name, *n, rule.max)
+			}
+			if rule.kind == ruleEnum {
+				if _, ok := doc[rule.name+"_name"]; !ok {
+					t.Fatalf("%s_name missing", rule.name)
+				}
+				want++
+			}
+		case ruleStrings:
+			var list []string
+			if err = json.Unmarshal(raw, &list); err == nil && (list == nil || len(list) > maxListLen) {
+				t.Fatalf("%s: %s", rule.name, raw)
+			}
+		default:
+			var s string
+			if err = json.Unmarshal(raw, &s); err == nil && rule.kind != ruleJSONText && len(s) > int(rule.max) && rule.max > 0 {
+				t.Fatalf("%s: longer than %d", rule.name, rule.max)
+			}
+			if err == nil && rule.kind == ruleBigID && s != "" && !isDigits(s) {
+				t.Fatalf("%s: %q", rule.name, s)
+			}
+			if err == nil && rule.kind == ruleURL && s != "" {
+				if u, perr := url.Parse(s); perr != nil || u.Host == "" {
+					t.Fatalf("%s %q passes, but url.Parse says %v", rule.name, s, perr)
+				}
+			}
+		}
+		if err != nil {
+			t.Fatalf("%s: %v in %s", rule.name, err, out)
+		}
+	}
+	if len(doc) != want {
+		t.Fatalf("%d keys, want %d: %s", len(doc), want, out)
+	}
+}
+
 // probeKey names the member checkGeneralPathAgrees adds.
 const probeKey = "zz_fuzz_probe"
 
@@ -120,6 +205,12 @@ func checkGeneralPathAgrees(t *testing.T, body []byte, c Callback, err error) {
 	}
 	extra := probed.extra
 	probed.extra = c.extra
+	// The probe's escape makes the body unclean: compare the documents
+	// both write, then the rest.
+	if got, want := string(probed.AppendJSON(nil)), string(c.AppendJSON(nil)); got != want {
+		t.Fatalf("the general path writes %s, the fast path %s", got, want)
+	}
+	probed.clean = c.clean
 	if len(extra) != len(c.extra)+1 || !reflect.DeepEqual(probed, c) {
 		t.Fatalf("the general path gives %+v, the fast path %+v", probed, c)
 	}
@@ -169,17 +260,46 @@ func FuzzSignRoundTrip(f *testing.F) {
 	})
 }
 
-// FuzzEncodings: the same fields sent as JSON (values URL-encoded, as ZEGO
-// documents), as wholly URL-encoded JSON and as a form give the same
-// document, or the same reason.
+// FuzzEncodings: the same fields of any supported event sent as JSON
+// (values URL-encoded, as ZEGO documents), as wholly URL-encoded JSON and as
+// a form give the same document, or the same reason.
 func FuzzEncodings(f *testing.F) {
-	f.Add(uint32(1234567890), "1400341231-EditMedia-0d8b6f0a5c457f5722e6b27796ce1f2ctt0", "https://vod.example.com/a/dt6.mp4?t=1&sign=a+b", "SUCCESS", "0", "1755569980", "1849207315", "5285890813218549789")
-	f.Add(uint32(1), "112037345", "", "source file error", "60000", "1755569995", "158273", "")
-	f.Fuzz(func(t *testing.T, appID uint32, taskID, replayURL, message, code, timestamp, nonce, fileID string) {
+	f.Add(uint32(1234567890), "1400341231-EditMedia-0d8b6f0a5c457f5722e6b27796ce1f2ctt0", "https://vod.example.com/a/dt6.mp4?t=1&sign=a+b", "SUCCESS", "0", "1755569980", "1849207315", "5285890813218549789", uint8(0))
+	f.Add(uint32(1), "112037345", "", "source file error", "60000", "1755569995", "158273", "", uint8(0))
+	// Every other event: its example fields, the first five of them
+	// replaced by the fuzzed strings.
+	for i, event := range SupportedEvents()[1:] {
+		example, _ := ExampleFields(event)
+		values := make([]string, 5)
+		for j := range values {
+			if j < len(example) {
+				values[j] = example[j].Value
+			}
+		}
+		f.Add(uint32(1), values[0], values[1], values[2], values[3], "1499676978", "350176", values[4], uint8(i+1))
+	}
+	f.Add(uint32(7), "r%2F1", `["a","\u00e9"]`, "", "100% %41", "1499676978", "1", "9007199254740993", uint8(4))
+	f.Fuzz(func(t *testing.T, appID uint32, taskID, replayURL, message, code, timestamp, nonce, fileID string, eventIndex uint8) {
+		events := SupportedEvents()
+		event := events[int(eventIndex)%len(events)]
 		fields := [][2]string{
 			{"appid", strconv.FormatUint(uint64(appID), 10)}, {"event", "compose"}, {"replay_url", replayURL},
 			{"task_id", taskID}, {"file_id", fileID}, {"code", code}, {"message", message},
 			{"timestamp", timestamp}, {"nonce", nonce}, {"signature", "0123456789abcdef0123456789abcdef01234567"},
+		}
+		if event != DefaultEvent {
+			fields = [][2]string{
+				{"appid", strconv.FormatUint(uint64(appID), 10)}, {"event", event},
+				{"timestamp", timestamp}, {"nonce", nonce}, {"signature", "0123456789abcdef0123456789abcdef01234567"},
+			}
+			fuzzed := []string{taskID, replayURL, message, code, fileID}
+			example, _ := ExampleFields(event)
+			for j, field := range example {
+				if j < len(fuzzed) {
+					field.Value = fuzzed[j]
+				}
+				fields = append(fields, [2]string{field.Name, field.Value})
+			}
 		}
 		for _, kv := range fields {
 			if !utf8.ValidString(kv[1]) {

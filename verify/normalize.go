@@ -7,51 +7,92 @@ import (
 )
 
 // AppendJSON appends the normalized document to dst and returns the result.
-// Keys come in this order and are always present:
+// For compose, keys come in this order and are always present:
 //
 //	{"event":"compose","app_id":1234567890,"task_id":"...","success":true,
 //	 "code":0,"message":"...","replay_url":"...","file_id":"...",
 //	 "timestamp":1755569980,"sent_at":"2025-08-19T02:19:40Z","nonce":"...",
 //	 "extra":{}}
 //
-// The signature is never written.
+// Other events: "event", "app_id", "timestamp", "sent_at", "nonce", then
+// every field of the event's table in its order (see appendEventJSON), then
+// "extra". The signature is never written. The document is written from
+// what parsing proved about the values: change no field of a parsed
+// Callback before writing it.
 func (c *Callback) AppendJSON(dst []byte) []byte {
+	if c.event != nil {
+		return c.appendEventJSON(dst)
+	}
 	dst = append(dst, `{"event":`...)
-	dst = appendJSONString(dst, c.Event)
+	dst = c.appendString(dst, c.Event)
 	dst = append(dst, `,"app_id":`...)
-	dst = strconv.AppendUint(dst, uint64(c.AppID), 10)
+	dst = appendDecimal(dst, uint64(c.AppID))
 	dst = append(dst, `,"task_id":`...)
-	dst = appendJSONString(dst, c.TaskID)
+	dst = c.appendString(dst, c.TaskID)
 	dst = append(dst, `,"success":`...)
 	dst = strconv.AppendBool(dst, c.Success())
 	dst = append(dst, `,"code":`...)
-	dst = strconv.AppendInt(dst, c.Code, 10)
+	dst = appendInteger(dst, c.Code)
 	dst = append(dst, `,"message":`...)
-	dst = appendJSONString(dst, c.Message)
+	dst = c.appendString(dst, c.Message)
 	dst = append(dst, `,"replay_url":`...)
-	dst = appendJSONString(dst, c.ReplayURL)
+	dst = c.appendString(dst, c.ReplayURL)
 	dst = append(dst, `,"file_id":`...)
-	dst = appendJSONString(dst, c.FileID)
+	dst = c.appendString(dst, c.FileID)
 	dst = append(dst, `,"timestamp":`...)
-	dst = strconv.AppendInt(dst, c.Timestamp, 10)
+	dst = appendInteger(dst, c.Timestamp)
 	dst = append(dst, `,"sent_at":"`...)
 	dst = appendRFC3339(dst, c.Timestamp)
 	dst = append(dst, `","nonce":`...)
-	dst = appendJSONString(dst, c.Nonce)
+	dst = c.appendString(dst, c.Nonce)
 	dst = append(dst, `,"extra":{`...)
 	for i, e := range c.extra {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, e.name)
+		dst = c.appendString(dst, e.name)
 		dst = append(dst, ':')
 		if e.isText {
-			dst = appendJSONString(dst, e.text)
+			dst = c.appendString(dst, e.text)
 		} else {
 			dst = append(dst, e.text...)
 		}
 	}
 	return append(dst, "}}"...)
+}
+
+// appendString is appendJSONString, or a plain copy when the callback is
+// clean.
+func (c *Callback) appendString(dst []byte, s string) []byte {
+	if c.clean {
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	return appendJSONString(dst, s)
+}
+
+// appendDecimal is strconv.AppendUint(dst, n, 10) without its general
+// machinery, which costs three times as much for the few numbers here.
+func appendDecimal(dst []byte, n uint64) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for n >= 10 {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	i--
+	buf[i] = byte('0' + n)
+	return append(dst, buf[i:]...)
+}
+
+// appendInteger is strconv.AppendInt(dst, n, 10), by appendDecimal.
+func appendInteger(dst []byte, n int64) []byte {
+	if n < 0 {
+		return appendDecimal(append(dst, '-'), -uint64(n))
+	}
+	return appendDecimal(dst, uint64(n))
 }
 
 // lastFourDigitYear is 9999-12-31T23:59:59Z in unix seconds.

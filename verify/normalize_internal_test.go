@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"math"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -26,5 +28,18 @@ func TestAppendRFC3339MatchesTimePackage(t *testing.T) {
 	}
 	for _, unix := range []int64{0, 59, 86399, 951782400, 951868800, 4107456000, lastFourDigitYear - 1, lastFourDigitYear, lastFourDigitYear + 1, 999999999999, -1, -86401} {
 		check(unix)
+	}
+}
+
+func TestAppendDecimalMatchesStrconv(t *testing.T) {
+	for _, n := range []int64{0, 1, 9, 10, 99, 100, 1234567890, math.MaxInt64, math.MinInt64, -1, -10, -70000, 1 << 53} {
+		if got, want := string(appendInteger(nil, n)), strconv.FormatInt(n, 10); got != want {
+			t.Errorf("appendInteger(%d) = %s", n, got)
+		}
+	}
+	for _, n := range []uint64{0, 7, 4294967295, math.MaxUint64} {
+		if got, want := string(appendDecimal([]byte("x"), n)), "x"+strconv.FormatUint(n, 10); got != want {
+			t.Errorf("appendDecimal(%d) = %s", n, got)
+		}
 	}
 }

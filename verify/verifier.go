@@ -1,5 +1,7 @@
-// Package verify checks and normalizes ZEGOCLOUD server callbacks, starting
-// with the Media File Merge Completed callback (event "compose").
+// Package verify checks and normalizes ZEGOCLOUD server callbacks of the
+// family signed over callbacksecret, timestamp and nonce: the Media File
+// Merge Completed callback (event "compose") and the events listed by
+// SupportedEvents, each with its own table of field rules (events.go).
 //
 // It accepts the three shapes ZEGO sends (a JSON object whose values may be
 // URL-encoded, a wholly URL-encoded JSON object, and a form), applies strict
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -30,7 +33,8 @@ type Options struct {
 	// AppSecrets is set: then its apps are the allowlist. Every allowed app
 	// needs a secret, its own or one of Secrets.
 	AppIDs []uint32
-	// Events are the accepted event names; empty accepts DefaultEvent.
+	// Events are the accepted event names, each one of SupportedEvents;
+	// empty accepts DefaultEvent.
 	Events []string
 	// MaxAge bounds |now - timestamp|, in the past and in the future. It
 	// must be positive.
@@ -70,6 +74,9 @@ func New(opts Options) (*Verifier, error) {
 		if !isToken(event, maxEventBytes, false) {
 			return nil, fmt.Errorf("verify: event %q is not an event name (1 to 64 letters, digits or underscores)", event)
 		}
+		if !slices.Contains(SupportedEvents(), event) {
+			return nil, fmt.Errorf("verify: event %q is not supported (supported: %s)", event, strings.Join(SupportedEvents(), ", "))
+		}
 	}
 	for appID, secrets := range opts.AppSecrets {
 		if len(secrets) == 0 || slices.Contains(secrets, "") {
@@ -106,9 +113,8 @@ func New(opts Options) (*Verifier, error) {
 // Verify parses body and checks it, in this order: decoding, required
 // fields, field formats, app allowlist, signature, timestamp window, event.
 // On error, the fields decoded so far are returned for logging.
-func (v *Verifier) Verify(body []byte) (Callback, error) {
-	c, err := Parse(body)
-	if err != nil {
+func (v *Verifier) Verify(body []byte) (c Callback, err error) {
+	if err = parse(body, &c); err != nil {
 		return c, err
 	}
 	return c, v.check(&c)

@@ -1,6 +1,8 @@
-// Package verifytest holds the public test vectors for ZEGO compose
-// callbacks, shared by every test suite in this module. compose.json is a
-// verbatim copy of the project's shared vectors; .ci/run fails if they drift.
+// Package verifytest holds the public test vectors for ZEGO callbacks,
+// shared by every test suite in this module. compose.json is a verbatim
+// copy of the project's shared vectors; .ci/run fails if they drift.
+// events.json holds the vectors of every other supported event, written by
+// events_gen.py.
 package verifytest
 
 import (
@@ -12,6 +14,9 @@ import (
 
 //go:embed compose.json
 var composeJSON []byte
+
+//go:embed events.json
+var eventsJSON []byte
 
 // Set is the whole vector file.
 type Set struct {
@@ -71,6 +76,60 @@ func Compose() (*Set, error) {
 func Load(t testing.TB) *Set {
 	t.Helper()
 	s, err := Compose()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// EventSet is the events.json file.
+type EventSet struct {
+	Secret        string      `json:"secret"`
+	MaxAgeSeconds int64       `json:"max_age_seconds"`
+	Cases         []EventCase `json:"cases"`
+}
+
+// EventCase is one callback body of an event other than compose, in one of
+// the shapes ZEGO sends, and what verification must make of it.
+type EventCase struct {
+	Name        string `json:"name"`
+	Event       string `json:"event"`
+	Note        string `json:"note"`
+	Now         int64  `json:"now"`
+	ContentType string `json:"content_type"`
+	Body        string `json:"body"`
+	// SignatureCommand is the shell command that computed the body's
+	// signature.
+	SignatureCommand string `json:"signature_command"`
+	Expect           struct {
+		Reason     string          `json:"reason"`
+		Normalized json.RawMessage `json:"normalized"`
+		// IdempotencyKey is the expected IdempotencyID in hex, computed by
+		// IdempotencyKeyCommand.
+		IdempotencyKey        string `json:"idempotency_key"`
+		IdempotencyKeyCommand string `json:"idempotency_key_command"`
+	} `json:"expect"`
+}
+
+// NowTime is the case's clock.
+func (c *EventCase) NowTime() time.Time { return time.Unix(c.Now, 0) }
+
+// MaxAge is the vectors' timestamp window.
+func (s *EventSet) MaxAge() time.Duration { return time.Duration(s.MaxAgeSeconds) * time.Second }
+
+// Events parses the embedded vectors of events other than compose.
+func Events() (*EventSet, error) {
+	s := new(EventSet)
+	if err := json.Unmarshal(eventsJSON, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// LoadEvents parses the event vectors or fails the test.
+func LoadEvents(t testing.TB) *EventSet {
+	t.Helper()
+	s, err := Events()
 	if err != nil {
 		t.Fatal(err)
 	}
