@@ -40,7 +40,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        secret <secret>          # repeatable
 //	    }
 //	    app_id   <id> [<id>...]      # repeatable; default: any app
-//	    events   <name> [<name>...]  # repeatable; default: compose
+//	    events   <name>... | all      # repeatable; default: compose; all: every supported event
 //	    max_age  <duration>          # default: 5m
 //	    max_body <size>              # default: 64KiB (65536 bytes; 64KB is 64000)
 //	    dedupe       <ttl> | off     # default: 10m
@@ -335,7 +335,13 @@ func (h *Handler) applyDefaults() {
 	if len(h.Events) == 0 {
 		h.Events = []string{verify.DefaultEvent}
 	}
+	if slices.Contains(h.Events, allEvents) {
+		h.Events = verify.SupportedEvents()
+	}
 }
+
+// allEvents in events accepts every event verify supports.
+const allEvents = "all"
 
 // checkSettings checks, after applyDefaults, everything verify.New and the
 // dedupe store would refuse, so that a mistake is reported by its option

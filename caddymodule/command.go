@@ -58,9 +58,10 @@ func configureCommand(cmd *cobra.Command) {
 func newSignCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sign",
-		Short: "Print a correctly signed compose callback",
+		Short: "Print a correctly signed callback of any supported event",
 		Example: `  caddy zego-callback sign --secret-env ZEGO_CALLBACK_SECRET
-  caddy zego-callback sign --secret-env ZEGO_CALLBACK_SECRET --format form --code 60000 --message "source file error"`,
+  caddy zego-callback sign --secret-env ZEGO_CALLBACK_SECRET --format form --code 60000 --message "source file error"
+  caddy zego-callback sign --secret-env ZEGO_CALLBACK_SECRET --event stream_close --field stream_id=cam1 --field type=1`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -151,8 +152,9 @@ func addCallbackFlags(cmd *cobra.Command) {
 	flags.String("secret", "", "the callback secret (prefer --secret-env)")
 	flags.String("secret-env", "", "name of an environment variable holding the callback secret")
 	flags.Uint32("app-id", DefaultCLIAppID, "the AppID")
-	flags.String("event", verify.DefaultEvent, "the event")
-	flags.String("task-id", "", "the task ID (default: a fresh random one)")
+	flags.String("event", verify.DefaultEvent, "the event: "+strings.Join(verify.SupportedEvents(), ", "))
+	flags.StringArray("field", nil, "NAME=VALUE: one of the event's own fields, over ZEGO's documented example (events other than compose); repeatable")
+	flags.String("task-id", "", "the task ID of compose, mix_start or mix_stop (default for compose: a fresh random one)")
 	flags.Int64("code", 0, "ZEGO's result code: 0 success, 40000, 60000, 70000")
 	flags.String("replay-url", "https://example.com/zego-callback/merged.mp4", "the merged file's URL")
 	flags.String("file-id", "", "the Tencent FileId (default: none)")
@@ -169,6 +171,9 @@ type callbackFlags struct {
 	event, taskID, replayURL, fileID, message, nonce string
 	code, timestamp                                  int64
 	taskIDGiven, nonceGiven, timestampGiven          bool
+	// fields are the event's own, for events other than compose: ZEGO's
+	// example with --field and --task-id applied.
+	fields []verify.Field
 }
 
 func callbackFlagsFrom(cmd *cobra.Command) (*callbackFlags, error) {
@@ -196,6 +201,41 @@ func callbackFlagsFrom(cmd *cobra.Command) (*callbackFlags, error) {
 		return nil, fmt.Errorf("--format must be json, form or encoded-json, not %q", f.format)
 	}
 	f.taskIDGiven, f.nonceGiven, f.timestampGiven = f.taskID != "", f.nonce != "", f.timestamp != 0
+	overrides, _ := flags.GetStringArray("field")
+	if f.event == verify.DefaultEvent {
+		if len(overrides) > 0 {
+			return nil, errors.New("--field is for events other than compose; compose has its own flags (--task-id, --code, --replay-url, ...)")
+		}
+		return f, nil
+	}
+	example, ok := verify.ExampleFields(f.event)
+	if !ok {
+		return nil, fmt.Errorf("--event must be one of %s", strings.Join(verify.SupportedEvents(), ", "))
+	}
+	f.fields = example
+	set := func(name, value string) {
+		for i := range f.fields {
+			if f.fields[i].Name == name {
+				f.fields[i].Value = value
+				return
+			}
+		}
+		f.fields = append(f.fields, verify.Field{Name: name, Value: value}) // forwarded under extra
+	}
+	if f.taskIDGiven {
+		set("task_id", f.taskID)
+	}
+	for _, override := range overrides {
+		name, value, found := strings.Cut(override, "=")
+		if !found || name == "" {
+			return nil, errors.New("--field takes NAME=VALUE, e.g. --field stream_id=cam1")
+		}
+		switch name {
+		case "appid", "event", "timestamp", "nonce", "signature":
+			return nil, fmt.Errorf("--field cannot set %s; use --app-id, --event, --timestamp or --nonce", name)
+		}
+		set(name, value)
+	}
 	return f, nil
 }
 
@@ -247,18 +287,30 @@ func (f *callbackFlags) encode() (body, contentType string, err error) {
 		return "", "", err
 	}
 	timestamp := strconv.FormatInt(c.timestamp, 10)
-	values := []struct{ key, value string }{
+	type keyValue struct{ key, value string }
+	values := []keyValue{
 		{"appid", strconv.FormatUint(uint64(c.appID), 10)},
 		{"event", c.event},
-		{"replay_url", c.replayURL},
-		{"task_id", c.taskID},
-		{"file_id", c.fileID},
-		{"code", strconv.FormatInt(c.code, 10)},
-		{"message", c.message},
+	}
+	if c.event == verify.DefaultEvent {
+		values = append(values, []keyValue{
+			{"replay_url", c.replayURL},
+			{"task_id", c.taskID},
+			{"file_id", c.fileID},
+			{"code", strconv.FormatInt(c.code, 10)},
+			{"message", c.message},
+		}...)
+	} else {
+		// As strings, a list as its JSON text: both shapes carry them so.
+		for _, field := range c.fields {
+			values = append(values, keyValue{field.Name, field.Value})
+		}
+	}
+	values = append(values, []keyValue{
 		{"timestamp", timestamp},
 		{"nonce", c.nonce},
 		{"signature", verify.Sign(c.secret, timestamp, c.nonce)},
-	}
+	}...)
 	if c.format == "form" {
 		var b strings.Builder
 		for _, kv := range values {
@@ -325,6 +377,9 @@ func runSend(cmd *cobra.Command, _ []string) error {
 	}
 	if repeat < 1 {
 		return errors.New("--repeat must be at least 1")
+	}
+	if repeat > 1 && f.event != verify.DefaultEvent {
+		return errors.New("--repeat makes distinct callbacks with fresh task IDs, which only compose has; for other events, send distinct --field values one run at a time")
 	}
 	if repeat > 1 && (f.taskIDGiven || f.nonceGiven || f.timestampGiven) {
 		// A fixed task is a duplicate after the first; a fixed nonce and
@@ -467,6 +522,9 @@ func runVerify(cmd *cobra.Command, args []string) error {
 	callback, err := verifier.Verify(body)
 	if err == nil {
 		fmt.Fprintln(out, "ok: signature valid for this timestamp and nonce; ZEGO does not sign the body, so task_id, replay_url, code and the other fields are as received, not proven")
+		if meaning, doc, ok := verify.EventDoc(callback.Event); ok {
+			fmt.Fprintf(out, "event: %s, %s (%s)\n", callback.Event, meaning, doc)
+		}
 		fmt.Fprintf(out, "checked: body shape and field rules, app allowed, timestamp within %s of now, event allowed (the edge's dedupe also ties each signature to one body; verify cannot check that)\n", time.Duration(h.MaxAge))
 		fmt.Fprintln(out, "the upstream would receive:")
 		fmt.Fprintln(out, string(callback.AppendJSON(nil)))

@@ -637,3 +637,45 @@ https://localhost:%d {
 		t.Fatalf("without --cacert: err %v\n%s", err, out)
 	}
 }
+
+// TestCLISignAnyEvent: sign builds a documented body for any supported
+// event, with --field over ZEGO's example, and verify explains it.
+func TestCLISignAnyEvent(t *testing.T) {
+	for _, format := range []string{"json", "form", "encoded-json"} {
+		t.Run(format, func(t *testing.T) {
+			body, err := runCLI(t, "", "sign", "--secret", "s", "--event", "stream_close", "--format", format,
+				"--field", "stream_id=cam1", "--field", "type=1")
+			if err != nil {
+				t.Fatalf("sign: %v\n%s", err, body)
+			}
+			out, err := runCLI(t, body, "verify", "--secret", "s", "--events", "all")
+			if err != nil {
+				t.Fatalf("verify: %v\n%s", err, out)
+			}
+			for _, want := range []string{"ok: signature valid", "event: stream_close, a stream stopped publishing", `"event":"stream_close"`, `"stream_id":"cam1"`, `"type":1`} {
+				if !strings.Contains(out, want) {
+					t.Errorf("verify's output lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+	for _, tc := range []struct{ name, want string }{
+		{"unsupported", "--event must be one of"},
+		{"--field on compose", "--field is for events other than compose"},
+		{"--field without =", "--field takes NAME=VALUE"},
+		{"--field for the signature", "--field cannot set signature"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := map[string][]string{
+				"unsupported":               {"--event", "no_such_event"},
+				"--field on compose":        {"--field", "a=b"},
+				"--field without =":         {"--event", "room_login", "--field", "session_id"},
+				"--field for the signature": {"--event", "room_login", "--field", "signature=x"},
+			}[tc.name]
+			out, err := runCLI(t, "", append([]string{"sign", "--secret", "s"}, args...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v (%s), want %q", err, out, tc.want)
+			}
+		})
+	}
+}

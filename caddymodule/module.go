@@ -72,7 +72,8 @@ type Handler struct {
 	// any app when Apps is empty.
 	AppIDs []uint32 `json:"app_ids,omitempty"`
 
-	// Events are the accepted event names. Default: ["compose"].
+	// Events are the accepted event names, or ["all"] for every event the
+	// module supports (see the README's table). Default: ["compose"].
 	Events []string `json:"events,omitempty"`
 
 	// MaxAge bounds how far the callback's timestamp may be from now, in the
@@ -507,7 +508,9 @@ func forwardNormalized(r *http.Request, d *delivery, keepQuery bool) {
 	}
 	shared := values[:]
 	for i, name := range names {
-		r.Header[name] = shared[i : i+1 : i+1]
+		if shared[i] != "" { // an event without a task_id has no X-Zego-Task-Id
+			r.Header[name] = shared[i : i+1 : i+1]
+		}
 	}
 	r.ContentLength = int64(len(doc))
 	r.TransferEncoding = nil
@@ -529,12 +532,19 @@ func newDocBody(doc []byte) *docBody {
 
 func (*docBody) Close() error { return nil }
 
-// setPlaceholders publishes an accepted callback's identity.
+// setPlaceholders publishes an accepted callback's identity; the event's
+// own identifiers only where it has them.
 func setPlaceholders(repl *caddy.Replacer, callback *verify.Callback) {
 	repl.Set("http.zego.event", callback.Event)
 	repl.Set("http.zego.app_id", callback.AppID)
 	repl.Set("http.zego.task_id", callback.TaskID)
 	repl.Set("http.zego.code", callback.Code)
+	if room := callback.RoomID(); room != "" {
+		repl.Set("http.zego.room_id", room)
+	}
+	if stream := callback.StreamID(); stream != "" {
+		repl.Set("http.zego.stream_id", stream)
+	}
 }
 
 // noteOutcome puts the callback's identity and outcome on Caddy's access-log
@@ -575,6 +585,12 @@ func (f *accessLogFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	if f.callback.TaskID != "" {
 		enc.AddString("zego_task_id", f.callback.TaskID)
+	}
+	if room := f.callback.RoomID(); room != "" {
+		enc.AddString("zego_room_id", room)
+	}
+	if stream := f.callback.StreamID(); stream != "" {
+		enc.AddString("zego_stream_id", stream)
 	}
 	return nil
 }
