@@ -40,7 +40,10 @@ func postLoad(t *testing.T, caddyfile string, force bool) {
 	if force {
 		req.Header.Set("Cache-Control", "must-revalidate")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// A fresh connection: a load restarts the admin server, which resets
+	// the connections it had open.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
