@@ -3,7 +3,6 @@ package caddymodule_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -79,23 +78,17 @@ func BenchmarkSpoolDrain(b *testing.B) {
 		// An upstream that only counts, so the heap measures the edge.
 		var mu sync.Mutex
 		delivered := make(map[string]int, backlog)
-		listener, err := net.Listen("tcp", down.addr)
-		if err != nil {
-			b.Fatal(err)
-		}
 		counting := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			mu.Lock()
 			delivered[r.Header.Get("Idempotency-Key")]++
 			mu.Unlock()
 		}))
-		counting.Listener.Close()
-		counting.Listener = listener
 		runtime.GC()
 		var stats runtime.MemStats
 		runtime.ReadMemStats(&stats)
 		baseline, peak := stats.HeapInuse, stats.HeapInuse
-		counting.Start()
+		down.serve(counting)
 		start := time.Now()
 		count := func() int { mu.Lock(); defer mu.Unlock(); return len(delivered) }
 		for count() < backlog || len(spoolFiles(b, folder)) > 0 {
