@@ -1,14 +1,9 @@
 package caddymodule
 
 import (
-	"crypto/sha256"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -16,9 +11,6 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
-	"go.uber.org/zap"
-
-	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 func init() {
@@ -225,7 +217,6 @@ func editDistanceAtMost2(a, b string) bool {
 	return previous[len(b)] <= 2
 }
 
-// parseAppBlock reads `app <app_id> { secret <secret> ... }`.
 // parseSpoolBlock reads spool's optional block.
 func parseSpoolBlock(d *caddyfile.Dispenser) (*Spool, error) {
 	if d.NextArg() {
@@ -263,6 +254,7 @@ func parseSpoolBlock(d *caddyfile.Dispenser) (*Spool, error) {
 	return spool, nil
 }
 
+// parseAppBlock reads `app <app_id> { secret <secret> ... }`.
 func parseAppBlock(d *caddyfile.Dispenser) (AppSecrets, error) {
 	const syntax = "app <app_id> { secret <secret> }"
 	var app AppSecrets
@@ -317,163 +309,4 @@ func secretArg(d *caddyfile.Dispenser) (string, error) {
 		return "", d.Err("secret takes exactly one argument; quote a secret that contains spaces")
 	}
 	return secret, nil
-}
-
-// The checks and warnings below are shared by Provision and by
-// `caddy zego-callback verify --config`. They live beside the parser
-// because their errors speak the same language: the Caddyfile option, its
-// JSON name, and what a valid value looks like.
-
-// applyDefaults fills in the optional settings a config left out.
-func (h *Handler) applyDefaults() {
-	if h.MaxAge == 0 {
-		h.MaxAge = caddy.Duration(DefaultMaxAge)
-	}
-	if h.MaxBody == 0 {
-		h.MaxBody = DefaultMaxBody
-	}
-	if len(h.Events) == 0 {
-		h.Events = []string{verify.DefaultEvent}
-	}
-	if slices.Contains(h.Events, allEvents) {
-		h.Events = verify.SupportedEvents()
-	}
-}
-
-// allEvents in events accepts every event verify supports.
-const allEvents = "all"
-
-// checkSettings checks, after applyDefaults, everything verify.New and the
-// dedupe store would refuse, so that a mistake is reported by its option
-// rather than by a Go field. No message holds a secret or an event name (a
-// misplaced secret could be one).
-func (h *Handler) checkSettings() error {
-	if time.Duration(h.MaxAge) < time.Second {
-		return fmt.Errorf(`max_age must be at least 1s, not %s: in JSON a duration is in nanoseconds (300000000000) or a string such as "5m"`, time.Duration(h.MaxAge))
-	}
-	if h.MaxBody < 1 || h.MaxBody > maxBodyLimit {
-		return fmt.Errorf("max_body must be from 1 to %d bytes (1MiB), not %d: e.g. 64KiB in a Caddyfile, 65536 in JSON", maxBodyLimit, h.MaxBody)
-	}
-	for i, event := range h.Events {
-		if !isEventName(event) {
-			return fmt.Errorf("events: entry %d of %d is not an event name, 1 to 64 letters, digits or underscores such as compose (%s)", i+1, len(h.Events), notShown)
-		}
-	}
-	if !h.DedupeDisabled && h.DedupeTTL != 0 && time.Duration(h.DedupeTTL) < time.Second {
-		return fmt.Errorf(`dedupe must be off or at least 1s, not %s: in JSON "dedupe" is in nanoseconds or a string such as "10m", and off is "dedupe_disabled": true`, time.Duration(h.DedupeTTL))
-	}
-	if h.DedupeMax < 0 {
-		return fmt.Errorf("dedupe_max must be a positive number of entries, such as 100000, not %d", h.DedupeMax)
-	}
-	if h.DedupeStore != "" && h.DedupeStore != storeMemory && h.DedupeStore != storeStorage {
-		return fmt.Errorf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, h.DedupeStore)
-	}
-
-	withBlock := make(map[uint32]bool, len(h.Apps))
-	for _, app := range h.Apps {
-		if withBlock[app.AppID] {
-			return fmt.Errorf("app %d is configured twice: give it one app block with all its secrets (JSON: one entry in apps)", app.AppID)
-		}
-		withBlock[app.AppID] = true
-		if len(app.Secrets) == 0 {
-			return fmt.Errorf("app %d has no secret: app %d { secret <secret> } (JSON: its \"secrets\")", app.AppID, app.AppID)
-		}
-		if len(h.AppIDs) > 0 && !slices.Contains(h.AppIDs, app.AppID) {
-			return fmt.Errorf("app %d has an app block but is not in app_id (JSON: app_ids): add it to app_id, or remove its block", app.AppID)
-		}
-	}
-	if len(h.Secrets) == 0 {
-		if len(h.Apps) == 0 {
-			return errors.New("at least one secret is required: zego_callback <secret>, a secret line, or app blocks (JSON: secrets, or apps)")
-		}
-		for _, id := range h.AppIDs {
-			if !withBlock[id] {
-				return fmt.Errorf("app %d is in app_id but has no secret: add an app %d { secret <secret> } block, or a top-level secret (JSON: apps, or secrets)", id, id)
-			}
-		}
-	}
-	if len(h.Secrets) > 0 && len(h.Apps) > 0 && len(h.AppIDs) == 0 {
-		// The app blocks become the allowlist, so every other app is
-		// app_not_allowed and the top-level secret verifies nothing.
-		return errors.New("the top-level secret can never be used: with app blocks and no app_id, only the apps with blocks are allowed. " +
-			"List every allowed app in app_id (JSON: app_ids), including those that use the top-level secret, or remove the top-level secret")
-	}
-	return nil
-}
-
-// isEventName is verify's rule for event names: 1 to 64 letters, digits or
-// underscores.
-func isEventName(event string) bool {
-	if event == "" || len(event) > 64 {
-		return false
-	}
-	for _, c := range []byte(event) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// verifyOptions checks the settings and resolves the secrets' placeholders
-// with repl, as a config load does; with a nil repl the secrets are taken
-// as they are (the CLI's, already read from the environment).
-func (h *Handler) verifyOptions(repl *caddy.Replacer) (verify.Options, error) {
-	if err := h.checkSettings(); err != nil {
-		return verify.Options{}, err
-	}
-	resolve := func(raw []string, what string) ([]string, error) {
-		if repl == nil {
-			return raw, nil
-		}
-		return resolveSecrets(repl, raw, what)
-	}
-	secrets, err := resolve(h.Secrets, "secret")
-	if err != nil {
-		return verify.Options{}, err
-	}
-	appSecrets := make(map[uint32][]string, len(h.Apps))
-	for _, app := range h.Apps {
-		if appSecrets[app.AppID], err = resolve(app.Secrets, fmt.Sprintf("app %d: secret", app.AppID)); err != nil {
-			return verify.Options{}, err
-		}
-	}
-	return verify.Options{
-		Secrets:    secrets,
-		AppSecrets: appSecrets,
-		AppIDs:     h.AppIDs,
-		Events:     h.Events,
-		MaxAge:     time.Duration(h.MaxAge),
-	}, nil
-}
-
-// warnedSettings remembers the warnings already logged, so that reloading
-// the same config does not repeat them. A key is the SHA-256 of a warning
-// and the handler's settings without its secrets; it grows by one small
-// entry per distinct warned config.
-var warnedSettings sync.Map
-
-// warnOnce logs msg unless it was logged before for the same settings.
-func (h *Handler) warnOnce(settings []byte, msg string, fields ...zap.Field) {
-	key := sha256.Sum256(append([]byte(msg+"\x00"), settings...))
-	if _, seen := warnedSettings.LoadOrStore(key, struct{}{}); seen {
-		return
-	}
-	h.logger.Warn(msg, fields...)
-}
-
-// settingsWithoutSecrets is the handler's JSON config with every secret
-// left out: what decides whether a warning is new.
-func (h *Handler) settingsWithoutSecrets() []byte {
-	settings := *h
-	settings.Secrets = nil
-	settings.Apps = make([]AppSecrets, len(h.Apps))
-	for i, app := range h.Apps {
-		settings.Apps[i] = AppSecrets{AppID: app.AppID}
-	}
-	out, _ := json.Marshal(struct {
-		Handler
-		TopLevelSecrets int `json:"top_level_secrets"`
-	}{settings, len(h.Secrets)})
-	return out
 }

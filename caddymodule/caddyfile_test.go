@@ -133,7 +133,7 @@ func TestProvisionAndValidateErrors(t *testing.T) {
 		{"dedupe TTL under a second", Handler{Secrets: []string{"visible-secret"}, DedupeTTL: caddy.Duration(-time.Second), DedupeStore: "storage"}, `dedupe must be off or at least 1s, not -1s: in JSON "dedupe" is in nanoseconds or a string such as "10m"`},
 		{"negative dedupe_max", Handler{Secrets: []string{"visible-secret"}, DedupeMax: -1}, "dedupe_max must be a positive number of entries, such as 100000, not -1"},
 		{"unknown dedupe store", Handler{Secrets: []string{"visible-secret"}, DedupeStore: "redis"}, `dedupe_store must be memory or storage, not "redis"`},
-		{"bad event name", Handler{Secrets: []string{"visible-secret"}, Events: []string{"com pose"}}, "events: entry 1 of 1 is not an event name, 1 to 64 letters, digits or underscores such as compose"},
+		{"bad event name", Handler{Secrets: []string{"visible-secret"}, Events: []string{"com pose"}}, "events: entry 1 of 1 is not a supported event; use all, or some of compose, room_create"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -115,7 +115,7 @@ func TestConfigErrorsNameTheOption(t *testing.T) {
 		{name: "an app twice", json: `{"handler":"zego_callback","apps":[{"app_id":1,"secrets":["a"]},{"app_id":1,"secrets":["b"]}]}`,
 			wantErr: []string{"app 1 is configured twice: give it one app block with all its secrets (JSON: one entry in apps)"}},
 		{name: "a bad event name", json: `{"handler":"zego_callback",` + secret + `,"events":["compose","room close"]}`,
-			wantErr: []string{"events: entry 2 of 2 is not an event name, 1 to 64 letters, digits or underscores such as compose"}},
+			wantErr: []string{"events: entry 2 of 2 is not a supported event; use all, or some of compose, room_create"}},
 		{name: "no secret in JSON", json: `{"handler":"zego_callback","app_ids":[1]}`,
 			wantErr: []string{"at least one secret is required: zego_callback <secret>, a secret line, or app blocks (JSON: secrets, or apps)"}},
 		{name: "a secret that resolves to nothing", json: `{"handler":"zego_callback","secrets":["{env.ZEGO_TEST_UNSET_SECRET}"]}`,

@@ -358,3 +358,34 @@ func writeStorageConfig(t *testing.T, folder string) string {
 	}
 	return config
 }
+
+// TestSpoolCLI: list, show and drop on a spooled callback, as an operator
+// would run them against the running Caddy's storage.
+func TestSpoolCLI(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	tester := startSpoolCaddy(t, folder, down.addr, "retry 1h\nmax_age 2h")
+	task := newTaskID()
+	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	config := writeStorageConfig(t, folder)
+	id := idempotencyKey(1234567890, task)
+	out, err := runCLI(t, "", "spool", "list", "--config", config, "--adapter", "caddyfile")
+	if err != nil || !strings.Contains(out, id) || !strings.Contains(out, "waiting") || !strings.Contains(out, task) {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, "", "spool", "show", "--config", config, "--adapter", "caddyfile", id)
+	if err != nil || !strings.Contains(out, `"task_id": "`+task+`"`) || !strings.Contains(out, `"document"`) || !strings.Contains(out, "Idempotency-Key") {
+		t.Fatalf("show: %v\n%s", err, out)
+	}
+	if strings.Contains(out, dedupeSecret) || strings.Contains(out, "signature") {
+		t.Fatalf("show prints a secret or a signature:\n%s", out)
+	}
+	if out, err = runCLI(t, "n\n", "spool", "drop", "--config", config, "--adapter", "caddyfile", id); err == nil || len(spoolFiles(t, folder)) != 1 {
+		t.Fatalf("drop answered no: %v, %d items left\n%s", err, len(spoolFiles(t, folder)), out)
+	}
+	if out, err = runCLI(t, "", "spool", "drop", "--config", config, "--adapter", "caddyfile", "--yes", id); err != nil || len(spoolFiles(t, folder)) != 0 {
+		t.Fatalf("drop --yes: %v, %d items left\n%s", err, len(spoolFiles(t, folder)), out)
+	}
+}
