@@ -2,6 +2,7 @@ package caddymodule_test
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -388,4 +389,44 @@ func TestSpoolCLI(t *testing.T) {
 	if out, err = runCLI(t, "", "spool", "drop", "--config", config, "--adapter", "caddyfile", "--yes", id); err != nil || len(spoolFiles(t, folder)) != 0 {
 		t.Fatalf("drop --yes: %v, %d items left\n%s", err, len(spoolFiles(t, folder)), out)
 	}
+}
+
+// TestSpoolOnHTTPSSite: the worker's in-process redelivery goes through an
+// HTTPS site's server (tls internal here), as on a real domain.
+func TestSpoolOnHTTPSSite(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	loadCaddy(t, dedupeSecret, fmt.Sprintf("skip_install_trust\n\thttps_port %d\n\tstorage file_system %s", secondHTTPPort, folder), fmt.Sprintf(`
+https://localhost:%d {
+	tls internal
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET} {
+			spool {
+				retry 200ms
+			}
+		}
+		reverse_proxy %s
+	}
+}
+`, secondHTTPPort, down.addr))
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second} // the site's own certificate: only the spool is under test
+	task := newTaskID()
+	var status int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) { // the certificate is issued in the background
+		resp, err := client.Post(fmt.Sprintf("https://localhost:%d/zego/compose", secondHTTPPort), "application/json", strings.NewReader(signedCallback(task, "1", "https://example.com/a.mp4")))
+		if err == nil {
+			resp.Body.Close()
+			status = resp.StatusCode
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+	}
+	if status != http.StatusAccepted {
+		t.Fatalf("status %d, want 202", status)
+	}
+	up := down.start(t)
+	waitFor(t, 10*time.Second, "not redelivered through the HTTPS site", func() bool { return len(up.received()) == 1 })
+	waitFor(t, 10*time.Second, "the item stayed in the spool", func() bool { return len(spoolFiles(t, folder)) == 0 })
 }
