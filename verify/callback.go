@@ -148,8 +148,12 @@ func Parse(body []byte) (Callback, error) {
 // parse is Parse into c, which must be zero: Verify's result is filled in
 // place, not copied through two returns.
 func parse(body []byte, c *Callback) error {
+	s := string(body) // the callback's strings are pieces of this one copy
+	if parsePlainCompose(s, c) {
+		return nil
+	}
 	var f rawFields
-	if err := decodeBody(string(body), &f); err != nil {
+	if err := decodeBody(s, &f); err != nil {
 		return err
 	}
 	if e := f.known[fieldEvent]; e.kind == kindString && e.text != DefaultEvent {
