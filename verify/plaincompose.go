@@ -2,7 +2,6 @@ package verify
 
 import (
 	"math"
-	"math/bits"
 	"strings"
 )
 
@@ -17,9 +16,9 @@ import (
 // it parses, the same body with one more member holding an escape (which
 // this path refuses) must give the same callback and document.
 //
-// Every byte of the body is either compared exactly (the braces, quotes,
-// ':' and ',', a field's name, "compose") or checked by plainValue; the
-// body is therefore clean (see rawFields.clean).
+// The whole body is checked first to be printable ASCII without '\\' or
+// '%': its strings are then clean (see rawFields.clean) and none is
+// URL-decoded, so each value is the text between two quotes.
 func parsePlainCompose(s string, c *Callback) bool {
 	if !plainCompose(s, c) {
 		*c = Callback{}
@@ -30,37 +29,34 @@ func parsePlainCompose(s string, c *Callback) bool {
 
 func plainCompose(s string, c *Callback) bool {
 	end := len(s) - 1 // the closing brace
-	if end < 1 || s[0] != '{' || s[end] != '}' {
+	if end < 1 || s[0] != '{' || s[end] != '}' ||
+		!printableASCII(s) || strings.IndexByte(s, '\\') >= 0 || strings.IndexByte(s, '%') >= 0 {
 		return false
 	}
 	const required = 1<<fieldAppID | 1<<fieldEvent | 1<<fieldTaskID | 1<<fieldCode |
 		1<<fieldTimestamp | 1<<fieldNonce | 1<<fieldSignature
 	var seen uint
 	for i := 1; ; {
-		// "name":"value", the name one of compose's, found as in decodeFlat
-		// (its token runs to the value's opening quote).
-		if i+5 > end || s[i] != '"' {
+		// "name":"value", the name one of compose's: found by its first
+		// four bytes as in decodeFlat, confirmed by two word compares.
+		if i+8 > end {
 			return false
 		}
-		k := &flatKeys[load32(s[i+1:])*flatKeyHash>>28]
-		if k.token == "" || !strings.HasPrefix(s[i+1:], k.token) || seen&(1<<k.field) != 0 {
+		first := load64(s[i:])
+		k := &plainKeys[uint32(first>>8)*flatKeyHash>>28]
+		start := i + k.size // the value's first byte
+		if k.size == 0 || start > end || first != k.first || load64(s[start-8:]) != k.last || seen&(1<<k.field) != 0 {
 			return false
 		}
 		seen |= 1 << k.field
-		start := i + 1 + len(k.token)
 		if k.field == fieldEvent {
-			if !strings.HasPrefix(s[start:], DefaultEvent+`"`) {
+			if start+8 > end || load64(s[start:]) != composeWord {
 				return false
 			}
 			c.Event = DefaultEvent
 			i = start + len(DefaultEvent)
 		} else {
-			// A space is allowed only where the field's rule allows one.
-			lowest := byte('!')
-			if k.field == fieldMessage || k.field == fieldReplayURL || k.field == fieldSignature {
-				lowest = ' '
-			}
-			if i = plainValue(s, start, lowest); i < 0 || !c.setPlain(k.field, s[start:i]) {
+			if i = closingQuote(s, start, k.field); i < 0 || !c.setPlain(k.field, s[start:i]) {
 				return false
 			}
 		}
@@ -80,6 +76,38 @@ func plainCompose(s string, c *Callback) bool {
 	return true
 }
 
+// closingQuote is the index of the first '"' at or after start, searched
+// with IndexByte for the fields whose values are long (its set-up costs
+// more than quoteFrom's loop over a short one).
+func closingQuote(s string, start, field int) int {
+	if field == fieldReplayURL || field == fieldTaskID || field == fieldSignature {
+		if n := strings.IndexByte(s[start:], '"'); n >= 0 {
+			return start + n
+		}
+		return -1
+	}
+	return quoteFrom(s, start)
+}
+
+// plainKeys holds, in each compose field's flatKeys slot, the field's
+// name as a body has it before the value, `"name":"`: its first eight bytes
+// and its last eight (which overlap: the shortest, `"code":"`, is eight
+// bytes, the longest fourteen), and its length.
+var plainKeys = func() (t [16]struct {
+	first, last uint64
+	size, field int
+}) {
+	for i, name := range fieldNames {
+		slot := &t[load32(name)*flatKeyHash>>28]
+		token := `"` + name + `":"`
+		slot.first, slot.last, slot.size, slot.field = load64(token), load64(token[len(token)-8:]), len(token), i
+	}
+	return t
+}()
+
+// composeWord is `compose"`, the event's value and its closing quote.
+var composeWord = load64(DefaultEvent + `"`)
+
 // setPlain applies field's rule to text, a value plainValue accepted, as
 // rawFields.callback does, and stores it; false if the rule fails.
 func (c *Callback) setPlain(field int, text string) bool {
@@ -96,10 +124,10 @@ func (c *Callback) setPlain(field int, text string) bool {
 		return text == "" || httpURL(text, true)
 	case fieldTaskID:
 		c.TaskID = text
-		return text != "" && len(text) <= maxTaskIDBytes
+		return text != "" && len(text) <= maxTaskIDBytes && strings.IndexByte(text, ' ') < 0
 	case fieldFileID:
 		c.FileID = text
-		return len(text) <= maxFileIDBytes
+		return len(text) <= maxFileIDBytes && strings.IndexByte(text, ' ') < 0
 	case fieldCode:
 		// What rawFields.integer accepts without strconv.ParseInt.
 		digits := strings.TrimPrefix(text, "-")
@@ -129,35 +157,4 @@ func (c *Callback) setPlain(field int, text string) bool {
 		c.signature = text
 	}
 	return true
-}
-
-// plainValue returns the index of the first '"' at or after i, or -1 when
-// there is none, or when a byte before it, or any other byte of the word
-// that holds it, is below lowest (' ' or '!'), above '~', '\\' or '%'.
-// Refusing a word for a byte after the quote is harmless: that byte is in
-// the body, which is then not one the fast path takes.
-func plainValue(s string, i int, lowest byte) int {
-	rest := s[i:]
-	for len(rest) >= 8 {
-		x := load64(rest)
-		bad := (x|(x+lowBits))&highBits | bytesBelow(x, lowest) |
-			zeroBytes(x^'\\'*lowBits) | zeroBytes(x^'%'*lowBits)
-		if quote := zeroBytes(x ^ '"'*lowBits); bad|quote != 0 {
-			if bad != 0 {
-				return -1
-			}
-			// The lowest byte zeroBytes marks is exact.
-			return len(s) - len(rest) + bits.TrailingZeros64(quote)/8
-		}
-		rest = rest[8:]
-	}
-	for j := 0; j < len(rest); j++ {
-		switch c := rest[j]; {
-		case c == '"':
-			return len(s) - len(rest) + j
-		case c < lowest || c > '~' || c == '\\' || c == '%':
-			return -1
-		}
-	}
-	return -1
 }
