@@ -101,3 +101,38 @@ func printableASCII(s string) bool {
 	}
 	return true
 }
+
+// plainJSON reports whether every byte of s is printable ASCII (as
+// printableASCII) and none is '\\' or '%': a JSON text whose strings need no
+// decoding, JSON's or URL's. One pass, four words a step. With every byte
+// below 0x80 (else x has a high bit), y-lowBits borrows into a byte's high
+// bit only from a zero byte of y or through one; and the lowest byte out
+// of range sets its own high bit in one of the terms.
+func plainJSON(s string) bool {
+	const (
+		backslash = '\\' * lowBits
+		percent   = '%' * lowBits
+		space     = ' ' * lowBits
+	)
+	for ; len(s) >= 32; s = s[32:] {
+		w, x, y, z := load64(s), load64(s[8:]), load64(s[16:]), load64(s[24:])
+		if (w|(w+lowBits)|(w-space)|((w^backslash)-lowBits)|((w^percent)-lowBits)|
+			x|(x+lowBits)|(x-space)|((x^backslash)-lowBits)|((x^percent)-lowBits)|
+			y|(y+lowBits)|(y-space)|((y^backslash)-lowBits)|((y^percent)-lowBits)|
+			z|(z+lowBits)|(z-space)|((z^backslash)-lowBits)|((z^percent)-lowBits))&highBits != 0 {
+			return false
+		}
+	}
+	for ; len(s) >= 8; s = s[8:] {
+		x := load64(s)
+		if (x|(x+lowBits)|(x-space)|((x^backslash)-lowBits)|((x^percent)-lowBits))&highBits != 0 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7F || c == '\\' || c == '%' {
+			return false
+		}
+	}
+	return true
+}

@@ -29,26 +29,26 @@ func parsePlainCompose(s string, c *Callback) bool {
 
 func plainCompose(s string, c *Callback) bool {
 	end := len(s) - 1 // the closing brace
-	if end < 1 || s[0] != '{' || s[end] != '}' ||
-		!printableASCII(s) || strings.IndexByte(s, '\\') >= 0 || strings.IndexByte(s, '%') >= 0 {
+	if end < 1 || s[0] != '{' || s[end] != '}' || !plainJSON(s) {
 		return false
 	}
 	const required = 1<<fieldAppID | 1<<fieldEvent | 1<<fieldTaskID | 1<<fieldCode |
 		1<<fieldTimestamp | 1<<fieldNonce | 1<<fieldSignature
-	var seen uint
+	var seen uint16
 	for i := 1; ; {
 		// "name":"value", the name one of compose's: found by its first
-		// four bytes as in decodeFlat, confirmed by two word compares.
+		// four bytes as in decodeFlat, confirmed by two word compares (an
+		// empty slot's first word, zero, is no word of a plain body).
 		if i+8 > end {
 			return false
 		}
 		first := load64(s[i:])
 		k := &plainKeys[uint32(first>>8)*flatKeyHash>>28]
 		start := i + k.size // the value's first byte
-		if k.size == 0 || start > end || first != k.first || load64(s[start-8:]) != k.last || seen&(1<<k.field) != 0 {
+		if start > end || first != k.first || load64(s[start-8:]) != k.last || seen&k.bit != 0 {
 			return false
 		}
-		seen |= 1 << k.field
+		seen |= k.bit
 		if k.field == fieldEvent {
 			if start+8 > end || load64(s[start:]) != composeWord {
 				return false
@@ -56,18 +56,25 @@ func plainCompose(s string, c *Callback) bool {
 			c.Event = DefaultEvent
 			i = start + len(DefaultEvent)
 		} else {
-			if i = closingQuote(s, start, k.field); i < 0 || !c.setPlain(k.field, s[start:i]) {
+			// The value's closing quote; IndexByte's set-up costs more
+			// than quoteFrom's loop over a short value.
+			if k.long {
+				i = strings.IndexByte(s[start:], '"') + start
+			} else {
+				i = quoteFrom(s, start)
+			}
+			if i < start || !c.setPlain(k.field, s[start:i]) {
 				return false
 			}
 		}
 		// i is the value's closing quote, before the closing brace.
-		if i++; i == end {
+		if i+1 == end {
 			break
 		}
-		if s[i] != ',' {
+		if s[i+1] != ',' {
 			return false
 		}
-		i++
+		i += 2
 	}
 	if seen&required != required || c.ReplayURL == "" && c.Code == 0 {
 		return false
@@ -76,31 +83,24 @@ func plainCompose(s string, c *Callback) bool {
 	return true
 }
 
-// closingQuote is the index of the first '"' at or after start, searched
-// with IndexByte for the fields whose values are long (its set-up costs
-// more than quoteFrom's loop over a short one).
-func closingQuote(s string, start, field int) int {
-	if field == fieldReplayURL || field == fieldTaskID || field == fieldSignature {
-		if n := strings.IndexByte(s[start:], '"'); n >= 0 {
-			return start + n
-		}
-		return -1
-	}
-	return quoteFrom(s, start)
-}
-
 // plainKeys holds, in each compose field's flatKeys slot, the field's
 // name as a body has it before the value, `"name":"`: its first eight bytes
 // and its last eight (which overlap: the shortest, `"code":"`, is eight
-// bytes, the longest fourteen), and its length.
+// bytes, the longest fourteen), and its length; long marks the fields
+// whose values are usually long.
 var plainKeys = func() (t [16]struct {
 	first, last uint64
-	size, field int
+	size        int
+	field       int
+	bit         uint16
+	long        bool
 }) {
 	for i, name := range fieldNames {
 		slot := &t[load32(name)*flatKeyHash>>28]
 		token := `"` + name + `":"`
-		slot.first, slot.last, slot.size, slot.field = load64(token), load64(token[len(token)-8:]), len(token), i
+		slot.first, slot.last, slot.size = load64(token), load64(token[len(token)-8:]), len(token)
+		slot.field, slot.bit = i, 1<<i
+		slot.long = i == fieldReplayURL || i == fieldTaskID || i == fieldSignature
 	}
 	return t
 }()
@@ -108,7 +108,7 @@ var plainKeys = func() (t [16]struct {
 // composeWord is `compose"`, the event's value and its closing quote.
 var composeWord = load64(DefaultEvent + `"`)
 
-// setPlain applies field's rule to text, a value plainValue accepted, as
+// setPlain applies field's rule to text, a value of a plain body, as
 // rawFields.callback does, and stores it; false if the rule fails.
 func (c *Callback) setPlain(field int, text string) bool {
 	switch field {
