@@ -63,8 +63,66 @@ func plainCompose(s string, c *Callback) bool {
 			} else {
 				i = quoteFrom(s, start)
 			}
-			if i < start || !c.setPlain(k.field, s[start:i]) {
+			if i < start {
 				return false
+			}
+			// Each field's rule, as rawFields.callback applies it (the
+			// body is plain: every value is a string, none URL-decoded).
+			switch text := s[start:i]; k.field {
+			case fieldAppID:
+				if text == "" || !isDigits(text) {
+					return false
+				}
+				id, ok := parseDigits(text, math.MaxUint32)
+				if !ok {
+					return false
+				}
+				c.AppID = uint32(id)
+			case fieldReplayURL:
+				if text != "" && !httpURL(text, true) {
+					return false
+				}
+				c.ReplayURL = text
+			case fieldTaskID:
+				// Printable ASCII already: visible once it holds no space.
+				if text == "" || len(text) > maxTaskIDBytes || strings.IndexByte(text, ' ') >= 0 {
+					return false
+				}
+				c.TaskID = text
+			case fieldFileID:
+				if len(text) > maxFileIDBytes || strings.IndexByte(text, ' ') >= 0 {
+					return false
+				}
+				c.FileID = text
+			case fieldCode:
+				// What rawFields.integer accepts without strconv.ParseInt.
+				digits := strings.TrimPrefix(text, "-")
+				if digits == "" || len(digits) > 18 || !isDigits(digits) {
+					return false
+				}
+				n, _ := parseDigits(digits, 1e18)
+				c.Code = int64(n)
+				if len(digits) < len(text) {
+					c.Code = -c.Code
+				}
+			case fieldMessage:
+				c.Message = text
+			case fieldTimestamp:
+				if text == "" || len(text) > millisecondDigits || !isDigits(text) {
+					return false
+				}
+				seconds, _ := parseDigits(text, 1e13)
+				c.rawTimestamp, c.Timestamp = text, int64(seconds)
+				if len(text) == millisecondDigits {
+					c.Timestamp /= 1000
+				}
+			case fieldNonce:
+				if !isToken(text, maxNonceBytes, true) {
+					return false
+				}
+				c.Nonce = text
+			case fieldSignature:
+				c.signature = text
 			}
 		}
 		// i is the value's closing quote, before the closing brace.
@@ -107,54 +165,3 @@ var plainKeys = func() (t [16]struct {
 
 // composeWord is `compose"`, the event's value and its closing quote.
 var composeWord = load64(DefaultEvent + `"`)
-
-// setPlain applies field's rule to text, a value of a plain body, as
-// rawFields.callback does, and stores it; false if the rule fails.
-func (c *Callback) setPlain(field int, text string) bool {
-	switch field {
-	case fieldAppID:
-		if text == "" || !isDigits(text) {
-			return false
-		}
-		id, ok := parseDigits(text, math.MaxUint32)
-		c.AppID = uint32(id)
-		return ok
-	case fieldReplayURL:
-		c.ReplayURL = text
-		return text == "" || httpURL(text, true)
-	case fieldTaskID:
-		c.TaskID = text
-		return text != "" && len(text) <= maxTaskIDBytes && strings.IndexByte(text, ' ') < 0
-	case fieldFileID:
-		c.FileID = text
-		return len(text) <= maxFileIDBytes && strings.IndexByte(text, ' ') < 0
-	case fieldCode:
-		// What rawFields.integer accepts without strconv.ParseInt.
-		digits := strings.TrimPrefix(text, "-")
-		if digits == "" || len(digits) > 18 || !isDigits(digits) {
-			return false
-		}
-		n, _ := parseDigits(digits, 1e18)
-		c.Code = int64(n)
-		if len(digits) < len(text) {
-			c.Code = -c.Code
-		}
-	case fieldMessage:
-		c.Message = text
-	case fieldTimestamp:
-		if text == "" || len(text) > millisecondDigits || !isDigits(text) {
-			return false
-		}
-		seconds, _ := parseDigits(text, 1e13)
-		c.rawTimestamp, c.Timestamp = text, int64(seconds)
-		if len(text) == millisecondDigits {
-			c.Timestamp /= 1000
-		}
-	case fieldNonce:
-		c.Nonce = text
-		return isToken(text, maxNonceBytes, true)
-	case fieldSignature:
-		c.signature = text
-	}
-	return true
-}
