@@ -37,9 +37,21 @@ func TestAppendDecimalMatchesStrconv(t *testing.T) {
 			t.Errorf("appendInteger(%d) = %s", n, got)
 		}
 	}
-	for _, n := range []uint64{0, 7, 4294967295, math.MaxUint64} {
+	check := func(n uint64) {
+		t.Helper()
 		if got, want := string(appendDecimal([]byte("x"), n)), "x"+strconv.FormatUint(n, 10); got != want {
 			t.Errorf("appendDecimal(%d) = %s", n, got)
 		}
+	}
+	for _, n := range []uint64{0, 7, 4294967295, math.MaxUint64} {
+		check(n)
+	}
+	for n := range uint64(100_000) {
+		check(n)
+	}
+	for p := uint64(10); p <= 1e19; p *= 10 { // each length's edges
+		check(p - 1)
+		check(p)
+		check(p + 1)
 	}
 }
