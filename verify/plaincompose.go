@@ -2,6 +2,7 @@ package verify
 
 import (
 	"math"
+	"math/bits"
 	"strings"
 )
 
@@ -49,15 +50,48 @@ func plainCompose(s string, c *Callback) bool {
 			return false
 		}
 		seen |= k.bit
-		if k.field == fieldEvent {
+		// Each field's rule, as rawFields.callback applies it (the body is
+		// plain: every value is a string, none URL-decoded), and i set to
+		// the value's closing quote.
+		switch k.field {
+		case fieldEvent:
 			if start+8 > end || load64(s[start:]) != composeWord {
 				return false
 			}
 			c.Event = DefaultEvent
 			i = start + len(DefaultEvent)
-		} else {
-			// The value's closing quote; IndexByte's set-up costs more
-			// than quoteFrom's loop over a short value.
+		case fieldAppID:
+			id, quote := quotedDigits(s, start)
+			if quote < 0 || id > math.MaxUint32 {
+				return false
+			}
+			c.AppID, i = uint32(id), quote
+		case fieldTimestamp:
+			seconds, quote := quotedDigits(s, start)
+			if quote < 0 || quote-start > millisecondDigits {
+				return false
+			}
+			if quote-start == millisecondDigits {
+				seconds /= 1000
+			}
+			c.rawTimestamp, c.Timestamp, i = s[start:quote], int64(seconds), quote
+		case fieldCode:
+			// What rawFields.integer accepts without strconv.ParseInt.
+			digits := start
+			if s[start] == '-' {
+				digits++
+			}
+			n, quote := quotedDigits(s, digits)
+			if quote < 0 || quote-digits > 18 {
+				return false
+			}
+			c.Code, i = int64(n), quote
+			if digits > start {
+				c.Code = -c.Code
+			}
+		default:
+			// IndexByte's set-up costs more than quoteFrom's loop over a
+			// short value.
 			if k.long {
 				i = strings.IndexByte(s[start:], '"') + start
 			} else {
@@ -66,18 +100,7 @@ func plainCompose(s string, c *Callback) bool {
 			if i < start {
 				return false
 			}
-			// Each field's rule, as rawFields.callback applies it (the
-			// body is plain: every value is a string, none URL-decoded).
 			switch text := s[start:i]; k.field {
-			case fieldAppID:
-				if text == "" || !isDigits(text) {
-					return false
-				}
-				id, ok := parseDigits(text, math.MaxUint32)
-				if !ok {
-					return false
-				}
-				c.AppID = uint32(id)
 			case fieldReplayURL:
 				if text != "" && !httpURL(text, true) {
 					return false
@@ -94,28 +117,8 @@ func plainCompose(s string, c *Callback) bool {
 					return false
 				}
 				c.FileID = text
-			case fieldCode:
-				// What rawFields.integer accepts without strconv.ParseInt.
-				digits := strings.TrimPrefix(text, "-")
-				if digits == "" || len(digits) > 18 || !isDigits(digits) {
-					return false
-				}
-				n, _ := parseDigits(digits, 1e18)
-				c.Code = int64(n)
-				if len(digits) < len(text) {
-					c.Code = -c.Code
-				}
 			case fieldMessage:
 				c.Message = text
-			case fieldTimestamp:
-				if text == "" || len(text) > millisecondDigits || !isDigits(text) {
-					return false
-				}
-				seconds, _ := parseDigits(text, 1e13)
-				c.rawTimestamp, c.Timestamp = text, int64(seconds)
-				if len(text) == millisecondDigits {
-					c.Timestamp /= 1000
-				}
 			case fieldNonce:
 				if !isToken(text, maxNonceBytes, true) {
 					return false
@@ -140,6 +143,43 @@ func plainCompose(s string, c *Callback) bool {
 	c.clean = true
 	return true
 }
+
+// quotedDigits reads the decimal digits from s[i] to the next '"': their
+// value and the quote's index, a word a step. quote is -1 when there is no
+// digit, a byte before the quote is not one, or there are more than 19 (so
+// that no step overflows).
+func quotedDigits(s string, i int) (n uint64, quote int) {
+	j := i
+	for ; j+8 <= len(s); j += 8 {
+		x := load64(s[j:])
+		// As isDigits; the lowest byte marked is exact (nothing below it
+		// borrows or carries), and every byte below it is a digit.
+		nonDigits := ((x - '0'*lowBits) | (x + 0x46*lowBits)) & highBits
+		if nonDigits == 0 {
+			if j-i > 8 { // 24 digits or more
+				return 0, -1
+			}
+			n = n*1e8 + eightDigits(x)
+			continue
+		}
+		k := bits.TrailingZeros64(nonDigits) / 8
+		if s[j+k] != '"' || j+k == i || j+k-i > 19 {
+			return 0, -1
+		}
+		// The k digits, after 8-k zeros, as eight digits.
+		return n*pow10[k] + eightDigits(x<<(64-8*k)|'0'*lowBits>>(8*k)), j + k
+	}
+	for ; j < len(s) && isDigit(s[j]); j++ {
+		n = n*10 + uint64(s[j]-'0')
+	}
+	if j == len(s) || s[j] != '"' || j == i || j-i > 19 {
+		return 0, -1
+	}
+	return n, j
+}
+
+// pow10 holds 10^k for k up to 7.
+var pow10 = [8]uint64{1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7}
 
 // plainKeys holds, in each compose field's flatKeys slot, the field's
 // name as a body has it before the value, `"name":"`: its first eight bytes
