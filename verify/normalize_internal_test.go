@@ -55,3 +55,20 @@ func TestAppendDecimalMatchesStrconv(t *testing.T) {
 		check(p + 1)
 	}
 }
+
+// appendTimestamp writes what appendInteger does, whatever digits were
+// received for the timestamp.
+func TestAppendTimestampMatchesAppendInteger(t *testing.T) {
+	for _, tc := range []struct {
+		raw     string
+		seconds int64
+	}{
+		{"1755569980", 1755569980}, {"0", 0}, {"7", 7}, {"0001755569980", 1755569980}, {"1755569980123", 1755569980},
+		{"1755569980", 1755569981}, {"", 5}, {"00", 0}, {"9999999999999", 9999999999},
+	} {
+		c := Callback{rawTimestamp: tc.raw, Timestamp: tc.seconds}
+		if got, want := string(c.appendTimestamp(nil)), strconv.FormatInt(tc.seconds, 10); got != want {
+			t.Errorf("%q, %d: %s, want %s", tc.raw, tc.seconds, got, want)
+		}
+	}
+}
