@@ -101,3 +101,40 @@ func printableASCII(s string) bool {
 	}
 	return true
 }
+
+// plainJSON reports whether every byte of s is printable ASCII (as
+// printableASCII) and none is '\\' or '%': a JSON text whose strings need no
+// decoding, JSON's or URL's. One pass, four words a step, four terms a
+// word. In the lowest byte out of range (no carry or borrow reaches it from
+// below) one term sets the high bit: x itself for 0x80 and above, x+1 for
+// 0x7F, x^0x05 - 0x21 for a control character or '%' (which x^0x05 maps
+// below 0x21, and no other byte), x^'\\' - 1 for '\\'. With every byte in
+// range none does.
+func plainJSON(s string) bool {
+	const (
+		five      = 0x05 * lowBits
+		below     = 0x21 * lowBits
+		backslash = '\\' * lowBits
+	)
+	for ; len(s) >= 32; s = s[32:] {
+		w, x, y, z := load64(s), load64(s[8:]), load64(s[16:]), load64(s[24:])
+		if (w|(w+lowBits)|((w^five)-below)|((w^backslash)-lowBits)|
+			x|(x+lowBits)|((x^five)-below)|((x^backslash)-lowBits)|
+			y|(y+lowBits)|((y^five)-below)|((y^backslash)-lowBits)|
+			z|(z+lowBits)|((z^five)-below)|((z^backslash)-lowBits))&highBits != 0 {
+			return false
+		}
+	}
+	for ; len(s) >= 8; s = s[8:] {
+		x := load64(s)
+		if (x|(x+lowBits)|((x^five)-below)|((x^backslash)-lowBits))&highBits != 0 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7F || c == '\\' || c == '%' {
+			return false
+		}
+	}
+	return true
+}

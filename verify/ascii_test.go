@@ -24,6 +24,7 @@ func TestASCIIClassesMatchBytewise(t *testing.T) {
 		{"visibleASCII", visibleASCII, func(c byte) bool { return c >= '!' && c <= '~' }},
 		{"controlFree", controlFree, func(c byte) bool { return c >= 0x20 && c != 0x7F }},
 		{"printableASCII", printableASCII, func(c byte) bool { return c >= 0x20 && c < 0x7F }},
+		{"plainJSON", plainJSON, func(c byte) bool { return c >= 0x20 && c < 0x7F && c != '\\' && c != '%' }},
 		{"isDigits", isDigits, isDigit},
 	}
 	for _, class := range classes {

@@ -148,8 +148,12 @@ func Parse(body []byte) (Callback, error) {
 // parse is Parse into c, which must be zero: Verify's result is filled in
 // place, not copied through two returns.
 func parse(body []byte, c *Callback) error {
+	s := string(body) // the callback's strings are pieces of this one copy
+	if parsePlainCompose(s, c) {
+		return nil
+	}
 	var f rawFields
-	if err := decodeBody(string(body), &f); err != nil {
+	if err := decodeBody(s, &f); err != nil {
 		return err
 	}
 	if e := f.known[fieldEvent]; e.kind == kindString && e.text != DefaultEvent {
@@ -361,51 +365,43 @@ func httpURL(s string, clean bool) bool {
 	if len(s) > maxReplayURLBytes || !clean && !controlFree(s) {
 		return false
 	}
+	if len(s) < len("http://x") {
+		return false
+	}
+	// The scheme in either case, a word at a time: s holds no control
+	// character, so setting 0x20 in each byte makes 'h' only of 'H' and
+	// 'h', ':' only of ':' and '/' only of '/'.
 	var rest string
-	switch {
-	case hasPrefixFold(s, "https://"):
+	switch scheme := load64(s) | 0x20*lowBits; {
+	case scheme == httpsPrefix:
 		rest = s[8:]
-	case hasPrefixFold(s, "http://"):
+	case scheme&0x00FFFFFFFFFFFFFF == httpPrefix:
 		rest = s[7:]
 	default:
 		return false
 	}
 	// The authority runs to the first '/', '?' or '#', none of which is an
-	// authority byte.
-	authorityEnd, hostStart := 0, 0
-	for authorityEnd < len(rest) && authorityByte[rest[authorityEnd]] {
-		if rest[authorityEnd] == '@' { // the host follows the last one
-			hostStart = authorityEnd + 1
-		}
+	// authority byte. Usually it is a bare host name: no byte of it is
+	// special ('@', ':', '[' or ']') and it only has to be there.
+	authorityEnd, classes := 0, uint8(0)
+	for authorityEnd < len(rest) && authorityClass[rest[authorityEnd]] != 0 {
+		classes |= authorityClass[rest[authorityEnd]]
 		authorityEnd++
 	}
 	if authorityEnd < len(rest) && rest[authorityEnd] != '/' && rest[authorityEnd] != '?' && rest[authorityEnd] != '#' {
 		return false
 	}
 	authority := rest[:authorityEnd]
-	host := authority[hostStart:]
-	if strings.HasPrefix(host, "[") { // an IPv6 literal
-		end := strings.IndexByte(host, ']')
-		if end < 0 {
-			return false
-		}
-		host, port := host[1:end], host[end+1:]
-		if host == "" || hasBracket(host) || port != "" && (port[0] != ':' || !isDigits(port[1:])) {
-			return false
-		}
-	} else {
-		name, port := host, ""
-		if colon := strings.IndexByte(host, ':'); colon >= 0 {
-			name, port = host[:colon], host[colon+1:]
-		}
-		if name == "" || hasBracket(name) || !isDigits(port) {
-			return false
-		}
+	if authority == "" || classes&authoritySpecial != 0 && !validAuthority(authority) {
+		return false
 	}
 	// As url.Parse does, require valid escapes in the path and fragment;
-	// the query is left as sent. (IndexByte, not strings.Cut: a third of
-	// the cost.)
+	// the query is left as sent. Without a '%' there is nothing to check.
+	// (IndexByte, not strings.Cut: a third of the cost.)
 	path, fragment := rest[authorityEnd:], ""
+	if strings.IndexByte(path, '%') < 0 {
+		return true
+	}
 	if hash := strings.IndexByte(path, '#'); hash >= 0 {
 		path, fragment = path[:hash], path[hash+1:]
 	}
@@ -415,29 +411,38 @@ func httpURL(s string, clean bool) bool {
 	return validEscapes(path) && validEscapes(fragment)
 }
 
+// validAuthority checks the host of an authority holding user info, a port
+// or an IPv6 literal.
+func validAuthority(authority string) bool {
+	// The host follows the last '@'.
+	host := authority[strings.LastIndexByte(authority, '@')+1:]
+	if strings.HasPrefix(host, "[") { // an IPv6 literal
+		end := strings.IndexByte(host, ']')
+		if end < 0 {
+			return false
+		}
+		host, port := host[1:end], host[end+1:]
+		return host != "" && !hasBracket(host) && (port == "" || port[0] == ':' && isDigits(port[1:]))
+	}
+	name, port := host, ""
+	if colon := strings.IndexByte(host, ':'); colon >= 0 {
+		name, port = host[:colon], host[colon+1:]
+	}
+	return name != "" && !hasBracket(name) && isDigits(port)
+}
+
 // hasBracket reports whether s holds '[' or ']' (strings.ContainsAny would
 // build its set on every call).
 func hasBracket(s string) bool {
 	return strings.IndexByte(s, '[') >= 0 || strings.IndexByte(s, ']') >= 0
 }
 
-// hasPrefixFold is strings.HasPrefix ignoring ASCII case (strings.EqualFold
-// also folds Unicode, at a cost); prefix is in lower case.
-func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
+// httpsPrefix and httpPrefix are "https://" and "http://" as load64 reads
+// them.
+var (
+	httpsPrefix = load64("https://")
+	httpPrefix  = load64("http://\x00")
+)
 
 // validEscapes reports whether every '%' in s starts a %XX escape.
 func validEscapes(s string) bool {
@@ -496,11 +501,20 @@ func isDigits(s string) bool {
 	return true
 }
 
-// authorityByte marks the bytes allowed in a URL's user info, host and port
-// (no percent-escapes: CDN hosts need none).
-var authorityByte = func() (t [256]bool) {
-	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@[]") {
-		t[c] = true
+// authorityClass sorts the bytes allowed in a URL's user info, host and
+// port (no percent-escapes: CDN hosts need none): 0 for the others,
+// authoritySpecial for those that separate its parts.
+var authorityClass = func() (t [256]uint8) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=") {
+		t[c] = authorityOrdinary
+	}
+	for _, c := range []byte("@:[]") {
+		t[c] = authoritySpecial
 	}
 	return t
 }()
+
+const (
+	authorityOrdinary = 1
+	authoritySpecial  = 2
+)

@@ -62,6 +62,9 @@ func ReasonOf(err error) string {
 	if err == nil {
 		return ReasonOK
 	}
+	if e, ok := err.(*Error); ok { // a sentinel itself, as most are
+		return e.reason
+	}
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e.reason
 	}

@@ -37,9 +37,38 @@ func TestAppendDecimalMatchesStrconv(t *testing.T) {
 			t.Errorf("appendInteger(%d) = %s", n, got)
 		}
 	}
-	for _, n := range []uint64{0, 7, 4294967295, math.MaxUint64} {
+	check := func(n uint64) {
+		t.Helper()
 		if got, want := string(appendDecimal([]byte("x"), n)), "x"+strconv.FormatUint(n, 10); got != want {
 			t.Errorf("appendDecimal(%d) = %s", n, got)
+		}
+	}
+	for _, n := range []uint64{0, 7, 4294967295, math.MaxUint64} {
+		check(n)
+	}
+	for n := range uint64(100_000) {
+		check(n)
+	}
+	for p := uint64(10); p <= 1e19; p *= 10 { // each length's edges
+		check(p - 1)
+		check(p)
+		check(p + 1)
+	}
+}
+
+// appendTimestamp writes what appendInteger does, whatever digits were
+// received for the timestamp.
+func TestAppendTimestampMatchesAppendInteger(t *testing.T) {
+	for _, tc := range []struct {
+		raw     string
+		seconds int64
+	}{
+		{"1755569980", 1755569980}, {"0", 0}, {"7", 7}, {"0001755569980", 1755569980}, {"1755569980123", 1755569980},
+		{"1755569980", 1755569981}, {"", 5}, {"00", 0}, {"9999999999999", 9999999999},
+	} {
+		c := Callback{rawTimestamp: tc.raw, Timestamp: tc.seconds}
+		if got, want := string(c.appendTimestamp(nil)), strconv.FormatInt(tc.seconds, 10); got != want {
+			t.Errorf("%q, %d: %s, want %s", tc.raw, tc.seconds, got, want)
 		}
 	}
 }

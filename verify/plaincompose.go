@@ -1,0 +1,207 @@
+package verify
+
+import (
+	"math"
+	"math/bits"
+	"strings"
+)
+
+// parsePlainCompose is the fast path for the compose body ZEGO sends: a
+// JSON object with nothing between its tokens, whose members are compose's
+// fields, each at most once, with string values of printable ASCII holding
+// no '\\' or '%', "event" exactly "compose", and every field rule passing.
+// It then fills c, which must be zero, and reports true. For any other body
+// it reports false with c zero again, and parse starts over on the general
+// path, which decides the error; so it only has to know when a body is
+// certainly good. FuzzParse holds it to the general path: for every object
+// it parses, the same body with one more member holding an escape (which
+// this path refuses) must give the same callback and document.
+//
+// The whole body is checked first to be printable ASCII without '\\' or
+// '%': its strings are then clean (see rawFields.clean) and none is
+// URL-decoded, so each value is the text between two quotes.
+func parsePlainCompose(s string, c *Callback) bool {
+	if !plainCompose(s, c) {
+		*c = Callback{}
+		return false
+	}
+	return true
+}
+
+func plainCompose(s string, c *Callback) bool {
+	end := len(s) - 1 // the closing brace
+	if end < 1 || s[0] != '{' || s[end] != '}' || !plainJSON(s) {
+		return false
+	}
+	const required = 1<<fieldAppID | 1<<fieldEvent | 1<<fieldTaskID | 1<<fieldCode |
+		1<<fieldTimestamp | 1<<fieldNonce | 1<<fieldSignature
+	var seen uint16
+	for i := 1; ; {
+		// "name":"value", the name one of compose's: found by its first
+		// four bytes as in decodeFlat, confirmed by two word compares (an
+		// empty slot's first word, zero, is no word of a plain body).
+		if i+8 > end {
+			return false
+		}
+		first := load64(s[i:])
+		k := &plainKeys[uint32(first>>8)*flatKeyHash>>28]
+		start := i + k.size // the value's first byte
+		if start > end || first != k.first || load64(s[start-8:]) != k.last || seen&k.bit != 0 {
+			return false
+		}
+		seen |= k.bit
+		// Each field's rule, as rawFields.callback applies it (the body is
+		// plain: every value is a string, none URL-decoded), and i set to
+		// the value's closing quote.
+		switch k.field {
+		case fieldEvent:
+			if start+8 > end || load64(s[start:]) != composeWord {
+				return false
+			}
+			c.Event = DefaultEvent
+			i = start + len(DefaultEvent)
+		case fieldAppID:
+			id, quote := quotedDigits(s, start)
+			if quote < 0 || id > math.MaxUint32 {
+				return false
+			}
+			c.AppID, i = uint32(id), quote
+		case fieldTimestamp:
+			seconds, quote := quotedDigits(s, start)
+			if quote < 0 || quote-start > millisecondDigits {
+				return false
+			}
+			if quote-start == millisecondDigits {
+				seconds /= 1000
+			}
+			c.rawTimestamp, c.Timestamp, i = s[start:quote], int64(seconds), quote
+		case fieldCode:
+			// What rawFields.integer accepts without strconv.ParseInt.
+			digits := start
+			if s[start] == '-' {
+				digits++
+			}
+			n, quote := quotedDigits(s, digits)
+			if quote < 0 || quote-digits > 18 {
+				return false
+			}
+			c.Code, i = int64(n), quote
+			if digits > start {
+				c.Code = -c.Code
+			}
+		default:
+			// IndexByte's set-up costs more than quoteFrom's loop over a
+			// short value.
+			if k.long {
+				i = strings.IndexByte(s[start:], '"') + start
+			} else {
+				i = quoteFrom(s, start)
+			}
+			if i < start {
+				return false
+			}
+			switch text := s[start:i]; k.field {
+			case fieldReplayURL:
+				if text != "" && !httpURL(text, true) {
+					return false
+				}
+				c.ReplayURL = text
+			case fieldTaskID:
+				// Printable ASCII already: visible once it holds no space.
+				if text == "" || len(text) > maxTaskIDBytes || strings.IndexByte(text, ' ') >= 0 {
+					return false
+				}
+				c.TaskID = text
+			case fieldFileID:
+				if len(text) > maxFileIDBytes || strings.IndexByte(text, ' ') >= 0 {
+					return false
+				}
+				c.FileID = text
+			case fieldMessage:
+				c.Message = text
+			case fieldNonce:
+				if !isToken(text, maxNonceBytes, true) {
+					return false
+				}
+				c.Nonce = text
+			case fieldSignature:
+				c.signature = text
+			}
+		}
+		// i is the value's closing quote, before the closing brace.
+		if i+1 == end {
+			break
+		}
+		if s[i+1] != ',' {
+			return false
+		}
+		i += 2
+	}
+	if seen&required != required || c.ReplayURL == "" && c.Code == 0 {
+		return false
+	}
+	c.clean = true
+	return true
+}
+
+// quotedDigits reads the decimal digits from s[i] to the next '"': their
+// value and the quote's index, a word a step. quote is -1 when there is no
+// digit, a byte before the quote is not one, or there are more than 19 (so
+// that no step overflows).
+func quotedDigits(s string, i int) (n uint64, quote int) {
+	j := i
+	for ; j+8 <= len(s); j += 8 {
+		x := load64(s[j:])
+		// As isDigits; the lowest byte marked is exact (nothing below it
+		// borrows or carries), and every byte below it is a digit.
+		nonDigits := ((x - '0'*lowBits) | (x + 0x46*lowBits)) & highBits
+		if nonDigits == 0 {
+			if j-i > 8 { // 24 digits or more
+				return 0, -1
+			}
+			n = n*1e8 + eightDigits(x)
+			continue
+		}
+		k := bits.TrailingZeros64(nonDigits) / 8
+		if s[j+k] != '"' || j+k == i || j+k-i > 19 {
+			return 0, -1
+		}
+		// The k digits, after 8-k zeros, as eight digits.
+		return n*pow10[k] + eightDigits(x<<(64-8*k)|'0'*lowBits>>(8*k)), j + k
+	}
+	for ; j < len(s) && isDigit(s[j]); j++ {
+		n = n*10 + uint64(s[j]-'0')
+	}
+	if j == len(s) || s[j] != '"' || j == i || j-i > 19 {
+		return 0, -1
+	}
+	return n, j
+}
+
+// pow10 holds 10^k for k up to 7.
+var pow10 = [8]uint64{1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7}
+
+// plainKeys holds, in each compose field's flatKeys slot, the field's
+// name as a body has it before the value, `"name":"`: its first eight bytes
+// and its last eight (which overlap: the shortest, `"code":"`, is eight
+// bytes, the longest fourteen), and its length; long marks the fields
+// whose values are usually long.
+var plainKeys = func() (t [16]struct {
+	first, last uint64
+	size        int
+	field       int
+	bit         uint16
+	long        bool
+}) {
+	for i, name := range fieldNames {
+		slot := &t[load32(name)*flatKeyHash>>28]
+		token := `"` + name + `":"`
+		slot.first, slot.last, slot.size = load64(token), load64(token[len(token)-8:]), len(token)
+		slot.field, slot.bit = i, 1<<i
+		slot.long = i == fieldReplayURL || i == fieldTaskID || i == fieldSignature
+	}
+	return t
+}()
+
+// composeWord is `compose"`, the event's value and its closing quote.
+var composeWord = load64(DefaultEvent + `"`)
