@@ -2,7 +2,6 @@ package verify
 
 import (
 	"crypto/sha256"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -177,23 +176,9 @@ func (f *rawFields) callback(c *Callback) error {
 	}
 	// Each value is checked before it is stored, so a rejected callback
 	// carries only valid fields for the log.
-	event, err := f.text(fieldEvent)
-	if err != nil {
+	if err := f.identity(c); err != nil {
 		return err
 	}
-	if !isToken(event, maxEventBytes, false) {
-		return invalid("event", "must be 1 to 64 letters, digits or underscores")
-	}
-	c.Event = event
-	appID, err := f.digits(fieldAppID)
-	if err != nil {
-		return err
-	}
-	id, ok := parseDigits(appID, math.MaxUint32)
-	if !ok {
-		return invalid("appid", "does not fit an unsigned 32-bit integer")
-	}
-	c.AppID = uint32(id)
 	taskID, err := f.text(fieldTaskID)
 	if err != nil {
 		return err
@@ -205,28 +190,7 @@ func (f *rawFields) callback(c *Callback) error {
 	if c.Code, err = f.integer(fieldCode); err != nil {
 		return err
 	}
-	timestamp, err := f.digits(fieldTimestamp)
-	if err != nil {
-		return err
-	}
-	if len(timestamp) > millisecondDigits {
-		return invalid("timestamp", "more than 13 digits")
-	}
-	c.rawTimestamp = timestamp
-	seconds, _ := parseDigits(timestamp, 1e13) // at most 13 digits: cannot fail
-	c.Timestamp = int64(seconds)
-	if len(timestamp) == millisecondDigits {
-		c.Timestamp /= 1000
-	}
-	nonce, err := f.textOrInteger(fieldNonce)
-	if err != nil {
-		return err
-	}
-	if !isToken(nonce, maxNonceBytes, true) {
-		return invalid("nonce", "must be 1 to 64 letters, digits, '-' or '_'")
-	}
-	c.Nonce = nonce
-	if c.signature, err = f.text(fieldSignature); err != nil {
+	if err := f.signed(c); err != nil {
 		return err
 	}
 	replayURL, err := f.optionalText(fieldReplayURL)

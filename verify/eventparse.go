@@ -79,6 +79,14 @@ func (f *rawFields) eventCallback(spec *eventSpec, c *Callback) error {
 // envelope checks and stores the fields every event carries, with
 // compose's rules.
 func (f *rawFields) envelope(c *Callback) error {
+	if err := f.identity(c); err != nil {
+		return err
+	}
+	return f.signed(c)
+}
+
+// identity checks and stores event and appid.
+func (f *rawFields) identity(c *Callback) error {
 	event, err := f.text(fieldEvent)
 	if err != nil {
 		return err
@@ -96,6 +104,12 @@ func (f *rawFields) envelope(c *Callback) error {
 		return invalid("appid", "does not fit an unsigned 32-bit integer")
 	}
 	c.AppID = uint32(id)
+	return nil
+}
+
+// signed checks and stores the signed fields: timestamp, nonce and the
+// signature.
+func (f *rawFields) signed(c *Callback) error {
 	timestamp, err := f.digits(fieldTimestamp)
 	if err != nil {
 		return err
