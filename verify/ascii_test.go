@@ -13,19 +13,21 @@ import (
 // byte value at every position of a string longer than four words (some
 // classes take four words a step), and every pair of byte values side by
 // side, within a word and across two (a borrow from one byte can reach the
-// next).
+// next), each in a string otherwise of the class (valid), so that one bad
+// byte must be found.
 func TestASCIIClassesMatchBytewise(t *testing.T) {
 	classes := []struct {
 		name  string
 		words func(string) bool
 		byte  func(byte) bool
+		valid byte
 	}{
-		{"escapeFree", escapeFree, func(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }},
-		{"visibleASCII", visibleASCII, func(c byte) bool { return c >= '!' && c <= '~' }},
-		{"controlFree", controlFree, func(c byte) bool { return c >= 0x20 && c != 0x7F }},
-		{"printableASCII", printableASCII, func(c byte) bool { return c >= 0x20 && c < 0x7F }},
-		{"plainJSON", plainJSON, func(c byte) bool { return c >= 0x20 && c < 0x7F && c != '\\' && c != '%' }},
-		{"isDigits", isDigits, isDigit},
+		{"escapeFree", escapeFree, func(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }, 'a'},
+		{"visibleASCII", visibleASCII, func(c byte) bool { return c >= '!' && c <= '~' }, 'a'},
+		{"controlFree", controlFree, func(c byte) bool { return c >= 0x20 && c != 0x7F }, 'a'},
+		{"printableASCII", printableASCII, func(c byte) bool { return c >= 0x20 && c < 0x7F }, 'a'},
+		{"plainJSON", plainJSON, func(c byte) bool { return c >= 0x20 && c < 0x7F && c != '\\' && c != '%' }, 'a'},
+		{"isDigits", isDigits, isDigit, '0'},
 	}
 	for _, class := range classes {
 		check := func(s []byte) {
@@ -37,7 +39,7 @@ func TestASCIIClassesMatchBytewise(t *testing.T) {
 				t.Fatalf("%s(%q) = %v, want %v", class.name, s, got, want)
 			}
 		}
-		base := []byte(strings.Repeat("a", 43))
+		base := []byte(strings.Repeat(string(class.valid), 43))
 		for pos := range base {
 			for c := range 256 {
 				s := append([]byte(nil), base...)

@@ -453,7 +453,7 @@ func eightDigits(x uint64) uint64 {
 func isDigits(s string) bool {
 	for ; len(s) >= 8; s = s[8:] {
 		x := load64(s)
-		if (x-'0'*lowBits|x+0x46*lowBits)&highBits != 0 {
+		if ((x-'0'*lowBits)|(x+0x46*lowBits))&highBits != 0 {
 			return false
 		}
 	}

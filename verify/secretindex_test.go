@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -65,5 +66,16 @@ func TestValidUntil(t *testing.T) {
 		if _, err := v.Verify([]byte(zegoExample(zegoExampleSignature))); err == nil {
 			t.Errorf("max_age %s: at ValidUntil (%s) the callback still passes", maxAge, until)
 		}
+	}
+}
+
+// TestDigitsRejectSpaces: a timestamp of a space and seven zeros is not
+// digits (found by FuzzParse: a word-at-a-time check written without
+// parentheses took the space for a digit, and the fast path then copied it
+// into the document as a number).
+func TestDigitsRejectSpaces(t *testing.T) {
+	body := `{"appid":"1","event":"compose","replay_url":"https://example.com/a.mp4","task_id":"t1","code":"0","timestamp":" 0000000","nonce":"123412","signature":"` + zegoExampleSignature + `"}`
+	if _, err := verify.Parse([]byte(body)); !errors.Is(err, verify.ErrInvalidField) {
+		t.Fatalf("err = %v, want invalid_field", err)
 	}
 }
