@@ -153,7 +153,31 @@ func loadCaddy(t testing.TB, secret, extraGlobalOptions, sites string) *caddytes
 	%s
 }
 `, adminPort, httpPort, extraGlobalOptions)+sites, "caddyfile")
+	for _, port := range []int{httpPort, secondHTTPPort} {
+		if strings.Contains(sites, fmt.Sprintf("http://localhost:%d", port)) {
+			waitForNewServer(port)
+		}
+	}
 	return tester
+}
+
+// waitForNewServer waits, up to two seconds, until three fresh connections
+// in a row to port are answered: just after a config load, the previous
+// server may still accept one on the shared socket and close it unanswered,
+// which a test would read as the handler's doing.
+func waitForNewServer(port int) {
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
+	answered := 0
+	for deadline := time.Now().Add(2 * time.Second); answered < 3 && time.Now().Before(deadline); {
+		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err != nil {
+			answered = 0
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		resp.Body.Close()
+		answered++
+	}
 }
 
 // startCaddy loads a Caddyfile whose route verifies callbacks and proxies
