@@ -42,8 +42,7 @@ var defaultSpoolRetry = []time.Duration{10 * time.Second, time.Minute, 5 * time.
 
 const (
 	DefaultSpoolMaxAge = 72 * time.Hour
-	// spoolPrefix holds one key per spooled callback, named by its
-	// Idempotency-Key.
+	// spoolPrefix holds one key per spooled callback (see spoolItem.name).
 	spoolPrefix = storagePrefix + "/spool"
 	// spoolRescanEvery makes a pass read every item (not only the ones its
 	// cache says are due) at least this often, to see what other instances
@@ -84,7 +83,28 @@ func (item *spoolItem) state() string {
 	return "waiting"
 }
 
-func spoolKey(id string) string { return path.Join(spoolPrefix, id) }
+// name is the item's name in the spool and in the CLI: its Idempotency-Key
+// and the scope of the secret that verified it, so that a callback verified
+// with one secret can never stand in for, or block, another's (as with the
+// dedupe records).
+func (item *spoolItem) name() string { return item.ID + "-" + item.Scope }
+
+func spoolKey(name string) string { return path.Join(spoolPrefix, name) }
+
+var errNotSpoolName = errors.New("not a spool item's name: copy it from 'spool list' (its Idempotency-Key, '-', and 32 more hex digits)")
+
+// validSpoolName reports whether name is an item's name: two 32-digit hex
+// strings joined by '-'. The CLI takes names from its user, and a name like
+// ../../certificates/... must not reach another key.
+func validSpoolName(name string) bool {
+	id, scope, found := strings.Cut(name, "-")
+	return found && isHex128(id) && isHex128(scope)
+}
+
+func isHex128(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 16
+}
 
 // provisionSpool sets the defaults and starts this handler's redelivery
 // worker, which stops when the config is unloaded.
@@ -131,7 +151,7 @@ func (s *Spool) setDefaults() error {
 func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstreamErr error) bool {
 	ctx := context.WithoutCancel(r.Context())
 	id := hex.EncodeToString(d.idempotencyID[:])
-	key := spoolKey(id)
+	key := spoolKey(id + "-" + d.scope)
 	// Stat, not Exists: Exists reports a key it cannot check (the storage is
 	// down) as present, and this must be sure before answering 2xx.
 	if _, err := h.spoolStorage.Stat(ctx, key); err == nil {
@@ -215,9 +235,8 @@ func (rd *redelivery) delivery(start time.Time) *delivery {
 		start:    start,
 		scope:    item.Scope,
 	}
-	if id, err := hex.DecodeString(item.ID); err == nil && len(id) == len(d.idempotencyID) {
-		d.idempotencyID = [16]byte(id)
-	}
+	id, _ := hex.DecodeString(item.ID) // 16 bytes: loadSpoolItem checked
+	d.idempotencyID = [16]byte(id)
 	return d
 }
 
@@ -330,8 +349,8 @@ func loadSpoolItem(ctx context.Context, storage certmagic.Storage, key string) (
 	if err := json.Unmarshal(value, item); err != nil {
 		return nil, fmt.Errorf("not a spool item: %w", err)
 	}
-	if item.ID == "" || len(item.Document) == 0 {
-		return nil, errors.New("not a spool item: no id or document")
+	if !isHex128(item.ID) || !isHex128(item.Scope) || len(item.Document) == 0 {
+		return nil, errors.New("not a spool item: no Idempotency-Key, scope or document")
 	}
 	return item, nil
 }
@@ -363,11 +382,11 @@ func (w *spoolWorker) attempt(key string) (done bool) {
 	switch {
 	case result.outcome == outcomeForwarded || result.outcome == outcomeDuplicate:
 		if err := w.storage.Delete(context.WithoutCancel(w.ctx), key); err != nil {
-			logger.Warn("delivered a spooled callback but could not remove it; the delivery record stops a second delivery", zap.String("id", item.ID), zap.Error(err))
+			logger.Warn("delivered a spooled callback but could not remove it; the delivery record stops a second delivery", zap.String("id", item.name()), zap.Error(err))
 		}
 		m.spoolAttempts.WithLabelValues(result.outcome).Inc()
 		logger.Info("spooled callback delivered",
-			zap.String("id", item.ID), zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
+			zap.String("id", item.name()), zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
 			zap.String("outcome", result.outcome), zap.Int("attempts", item.Attempts), zap.Duration("since_first_arrival", now.Sub(item.FirstArrival)))
 		return true
 	case result.outcome == verify.ReasonOf(verify.ErrInFlight):
@@ -383,12 +402,12 @@ func (w *spoolWorker) attempt(key string) (done bool) {
 			item.Dead = true
 			m.deadLetters.Inc()
 			logger.Error("spooled callback given up: a dead letter; retry or drop it with 'caddy zego-callback spool'",
-				zap.String("id", item.ID), zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
+				zap.String("id", item.name()), zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
 				zap.Int("attempts", item.Attempts), zap.Time("first_arrival", item.FirstArrival), zap.String("last_error", item.LastError))
 		}
 	}
 	if err := w.store(key, item); err != nil {
-		logger.Warn("cannot update a spool item", zap.String("id", item.ID), zap.Error(err))
+		logger.Warn("cannot update a spool item", zap.String("id", item.name()), zap.Error(err))
 	}
 	w.due[key] = item.NextAttempt
 	return false
@@ -403,7 +422,7 @@ func storeSpoolItem(ctx context.Context, storage certmagic.Storage, item *spoolI
 	if err != nil {
 		return err
 	}
-	return storage.Store(ctx, spoolKey(item.ID), value)
+	return storage.Store(ctx, spoolKey(item.name()), value)
 }
 
 // listSpool calls fn with every readable item in the spool, one at a time;
@@ -431,8 +450,11 @@ func listSpool(ctx context.Context, storage certmagic.Storage, fn func(key strin
 
 // retrySpoolItem makes an item, waiting or dead, due now: a running Caddy
 // redelivers it on its next pass over the whole spool.
-func retrySpoolItem(ctx context.Context, storage certmagic.Storage, id string, now time.Time) error {
-	key := spoolKey(id)
+func retrySpoolItem(ctx context.Context, storage certmagic.Storage, name string, now time.Time) error {
+	if !validSpoolName(name) {
+		return errNotSpoolName
+	}
+	key := spoolKey(name)
 	if err := storage.Lock(ctx, key); err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 // export` does; a running Caddy picks up the changes.
 func newSpoolCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "spool list|show ID|retry ID|--all-dead|drop ID",
+		Use:   "spool list|show NAME|retry NAME...|--all-dead|drop NAME",
 		Short: "List, show, retry or drop spooled callbacks",
 		Long: `Reads the spool in the storage that --config names (file_system in Caddy's
 data folder when it names none). A running Caddy redelivers retried items on
@@ -38,7 +38,7 @@ its next pass over the whole spool (within 30 s).`,
 				return err
 			}
 			out := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(out, "ID\tSTATE\tAPP\tEVENT\tTASK\tATTEMPTS\tFIRST ARRIVAL\tNEXT ATTEMPT\tLAST ERROR")
+			fmt.Fprintln(out, "NAME\tSTATE\tAPP\tEVENT\tTASK\tATTEMPTS\tFIRST ARRIVAL\tNEXT ATTEMPT\tLAST ERROR")
 			err = listSpool(cmd.Context(), storage, func(key string, item *spoolItem, err error) error {
 				if err != nil {
 					fmt.Fprintf(out, "%s\tunreadable\t\t\t\t\t\t\t%v\n", key, err)
@@ -48,7 +48,7 @@ its next pass over the whole spool (within 30 s).`,
 				if item.Dead {
 					next = "-"
 				}
-				fmt.Fprintf(out, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", item.ID, item.state(), item.AppID, item.Event, item.TaskID,
+				fmt.Fprintf(out, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", item.name(), item.state(), item.AppID, item.Event, item.TaskID,
 					item.Attempts, item.FirstArrival.UTC().Format(time.RFC3339), next, item.LastError)
 				return nil
 			})
@@ -59,11 +59,14 @@ its next pass over the whole spool (within 30 s).`,
 		},
 	}
 	show := &cobra.Command{
-		Use: "show ID", Short: "Print a spooled callback as stored", Args: cobra.ExactArgs(1), SilenceUsage: true,
+		Use: "show NAME", Short: "Print a spooled callback as stored", Args: cobra.ExactArgs(1), SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			storage, err := spoolStorageFrom(cmd)
 			if err != nil {
 				return err
+			}
+			if !validSpoolName(args[0]) {
+				return errNotSpoolName
 			}
 			item, err := loadSpoolItem(cmd.Context(), storage, spoolKey(args[0]))
 			if err != nil {
@@ -78,11 +81,11 @@ its next pass over the whole spool (within 30 s).`,
 		},
 	}
 	retry := &cobra.Command{
-		Use: "retry ID... | --all-dead", Short: "Make spooled callbacks due now, dead letters included", SilenceUsage: true,
+		Use: "retry NAME... | --all-dead", Short: "Make spooled callbacks due now, dead letters included", SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			allDead, _ := cmd.Flags().GetBool("all-dead")
 			if allDead == (len(args) > 0) {
-				return errors.New("give the IDs to retry, or --all-dead")
+				return errors.New("give the names to retry, or --all-dead")
 			}
 			storage, err := spoolStorageFrom(cmd)
 			if err != nil {
@@ -92,7 +95,7 @@ its next pass over the whole spool (within 30 s).`,
 			if allDead {
 				err := listSpool(ctx, storage, func(_ string, item *spoolItem, err error) error {
 					if err == nil && item.Dead {
-						args = append(args, item.ID)
+						args = append(args, item.name())
 					}
 					return nil
 				})
@@ -111,11 +114,14 @@ its next pass over the whole spool (within 30 s).`,
 	}
 	retry.Flags().Bool("all-dead", false, "retry every dead letter")
 	drop := &cobra.Command{
-		Use: "drop ID", Short: "Delete a spooled callback for good", Args: cobra.ExactArgs(1), SilenceUsage: true,
+		Use: "drop NAME", Short: "Delete a spooled callback for good", Args: cobra.ExactArgs(1), SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			storage, err := spoolStorageFrom(cmd)
 			if err != nil {
 				return err
+			}
+			if !validSpoolName(args[0]) {
+				return errNotSpoolName
 			}
 			ctx, key := cmd.Context(), spoolKey(args[0])
 			item, err := loadSpoolItem(ctx, storage, key)

@@ -279,7 +279,7 @@ func TestSpoolDeadLetterAndRevival(t *testing.T) {
 	if n := len(up.received()); n != 0 || len(spoolFiles(t, folder)) != 1 {
 		t.Fatalf("a dead letter was redelivered (%d) or removed", n)
 	}
-	out, err := runCLI(t, "", "spool", "retry", "--config", writeStorageConfig(t, folder), "--adapter", "caddyfile", idempotencyKey(1234567890, task))
+	out, err := runCLI(t, "", "spool", "retry", "--config", writeStorageConfig(t, folder), "--adapter", "caddyfile", spoolName(t, folder))
 	if err != nil {
 		t.Fatalf("spool retry: %v\n%s", err, out)
 	}
@@ -349,6 +349,17 @@ func TestSpoolLateUpstreamAnswer(t *testing.T) {
 	}
 }
 
+// spoolName is the name of the one item in the spool folder, as
+// 'spool list' shows it.
+func spoolName(t *testing.T, folder string) string {
+	t.Helper()
+	files := spoolFiles(t, folder)
+	if len(files) != 1 {
+		t.Fatalf("%d items in the spool, want 1", len(files))
+	}
+	return filepath.Base(files[0])
+}
+
 // writeStorageConfig writes a Caddyfile naming the file_system storage in
 // folder, for the CLI's --config.
 func writeStorageConfig(t *testing.T, folder string) string {
@@ -371,7 +382,10 @@ func TestSpoolCLI(t *testing.T) {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	config := writeStorageConfig(t, folder)
-	id := idempotencyKey(1234567890, task)
+	id := spoolName(t, folder)
+	if !strings.HasPrefix(id, idempotencyKey(1234567890, task)+"-") {
+		t.Fatalf("the item's name %q does not start with its Idempotency-Key", id)
+	}
 	out, err := runCLI(t, "", "spool", "list", "--config", config, "--adapter", "caddyfile")
 	if err != nil || !strings.Contains(out, id) || !strings.Contains(out, "waiting") || !strings.Contains(out, task) {
 		t.Fatalf("list: %v\n%s", err, out)
@@ -385,6 +399,9 @@ func TestSpoolCLI(t *testing.T) {
 	}
 	if out, err = runCLI(t, "n\n", "spool", "drop", "--config", config, "--adapter", "caddyfile", id); err == nil || len(spoolFiles(t, folder)) != 1 {
 		t.Fatalf("drop answered no: %v, %d items left\n%s", err, len(spoolFiles(t, folder)), out)
+	}
+	if out, err = runCLI(t, "", "spool", "drop", "--config", config, "--adapter", "caddyfile", "--yes", "../../"+filepath.Base(folder)); err == nil || !strings.Contains(err.Error(), "not a spool item's name") {
+		t.Fatalf("drop with a path: %v\n%s", err, out)
 	}
 	if out, err = runCLI(t, "", "spool", "drop", "--config", config, "--adapter", "caddyfile", "--yes", id); err != nil || len(spoolFiles(t, folder)) != 0 {
 		t.Fatalf("drop --yes: %v, %d items left\n%s", err, len(spoolFiles(t, folder)), out)
@@ -429,4 +446,42 @@ https://localhost:%d {
 	up := down.start(t)
 	waitFor(t, 10*time.Second, "not redelivered through the HTTPS site", func() bool { return len(up.received()) == 1 })
 	waitFor(t, 10*time.Second, "the item stayed in the spool", func() bool { return len(spoolFiles(t, folder)) == 0 })
+}
+
+// TestSpoolKeepsSecretsApart: a staging-signed callback for prod's app and
+// task, spooled through staging, neither blocks nor stands in for prod's
+// genuine one, which is spooled on its own and reaches prod's backend.
+func TestSpoolKeepsSecretsApart(t *testing.T) {
+	folder := t.TempDir()
+	prodDown, stagingDown := newDownUpstream(t), newDownUpstream(t)
+	site := func(port int, secret, upstream string) string {
+		return fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback %s {
+			spool {
+				retry 200ms
+			}
+		}
+		reverse_proxy %s
+	}
+}
+`, port, secret, upstream)
+	}
+	tester := loadCaddy(t, "", "storage file_system "+folder, site(httpPort, prodSecret, prodDown.addr)+site(secondHTTPPort, stagingSecret, stagingDown.addr))
+	task, now := newTaskID(), time.Now()
+	if got := send(t, tester, secondHTTPPort, callbackFor(stagingSecret, prodApp, task, "1", now)); got.status != http.StatusAccepted {
+		t.Fatalf("staging: %d %q", got.status, got.body)
+	}
+	if got := send(t, tester, httpPort, callbackFor(prodSecret, prodApp, task, "2", now)); got.status != http.StatusAccepted {
+		t.Fatalf("prod: %d %q", got.status, got.body)
+	}
+	if n := len(spoolFiles(t, folder)); n != 2 {
+		t.Fatalf("%d items in the spool, want one per secret", n)
+	}
+	prod := prodDown.start(t)
+	waitFor(t, 10*time.Second, "prod's callback did not reach prod's backend", func() bool { return len(prod.received()) == 1 })
+	if got := prod.received()[0].header.Get("Idempotency-Key"); got != idempotencyKey(prodApp, task) {
+		t.Fatalf("prod's backend got %s", got)
+	}
 }
