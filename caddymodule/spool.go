@@ -161,7 +161,7 @@ func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstre
 	item := &spoolItem{
 		ID: id, Event: d.callback.Event, AppID: d.callback.AppID, TaskID: d.callback.TaskID,
 		Document: d.doc, Headers: make(map[string]string),
-		Scope: d.scope, Host: r.Host, Path: r.URL.Path,
+		Scope: d.scope, Host: r.Host, Path: originalPath(r),
 		FirstArrival: now, NextAttempt: now.Add(h.spoolWait(0)),
 		LastError: failureText(status, upstreamErr),
 	}
@@ -187,6 +187,15 @@ func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstre
 		zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
 		zap.String("upstream", item.LastError), zap.Time("next_attempt", item.NextAttempt))
 	return true
+}
+
+// originalPath is the path the request came in on, before handle_path or
+// uri rewrote it: the one that leads through the route again.
+func originalPath(r *http.Request) string {
+	if original, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok {
+		return original.URL.Path
+	}
+	return r.URL.Path
 }
 
 // zegoHeaderPrefix marks the headers this handler sets for the upstream.

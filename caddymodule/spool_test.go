@@ -485,3 +485,28 @@ http://localhost:%d {
 		t.Fatalf("prod's backend got %s", got)
 	}
 }
+
+// TestSpoolBehindHandlePath: a route that strips its prefix (handle_path)
+// gets its redelivery on the path the callback came in on, not the
+// stripped one, or the redelivery would miss the route.
+func TestSpoolBehindHandlePath(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	tester := loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
+http://localhost:%d {
+	handle_path /zego/* {
+		zego_callback {env.ZEGO_TEST_SECRET} {
+			spool {
+				retry 200ms
+			}
+		}
+		reverse_proxy %s
+	}
+}
+`, httpPort, down.addr))
+	if got := send(t, tester, httpPort, signedCallback(newTaskID(), "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	up := down.start(t)
+	waitFor(t, 10*time.Second, "not redelivered through handle_path", func() bool { return len(up.received()) == 1 })
+}
