@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -62,10 +63,13 @@ type spoolItem struct {
 	Headers map[string]string `json:"headers"`
 	// Scope names the dedupe records of the secret that verified it.
 	Scope string `json:"scope"`
-	// Where it came in: Caddy's server name, the Host and the path.
+	// Where it came in: Caddy's server name, the Host, the path and the
+	// query (which the upstream gets only with keep_query, but a route's
+	// matchers may need).
 	Server       string    `json:"server"`
 	Host         string    `json:"host"`
 	Path         string    `json:"path"`
+	Query        string    `json:"query,omitempty"`
 	FirstArrival time.Time `json:"first_arrival"`
 	// RevivedAt is when the CLI last retried it; max_age counts from the
 	// later of the two.
@@ -161,12 +165,18 @@ func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstre
 	item := &spoolItem{
 		ID: id, Event: d.callback.Event, AppID: d.callback.AppID, TaskID: d.callback.TaskID,
 		Document: d.doc, Headers: make(map[string]string),
-		Scope: d.scope, Host: r.Host, Path: originalPath(r),
+		Scope: d.scope, Host: r.Host,
 		FirstArrival: now, NextAttempt: now.Add(h.spoolWait(0)),
 		LastError: failureText(status, upstreamErr),
 	}
 	if server, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok {
 		item.Server = server.Name()
+	}
+	item.Path, item.Query = r.URL.Path, r.URL.RawQuery
+	// The URL the callback came in on, before handle_path, uri or this
+	// handler rewrote it: the one that leads through the route again.
+	if original, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok {
+		item.Path, item.Query = original.URL.Path, original.URL.RawQuery
 	}
 	for name, values := range r.Header {
 		if name == "Idempotency-Key" || strings.HasPrefix(name, zegoHeaderPrefix) {
@@ -187,15 +197,6 @@ func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstre
 		zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
 		zap.String("upstream", item.LastError), zap.Time("next_attempt", item.NextAttempt))
 	return true
-}
-
-// originalPath is the path the request came in on, before handle_path or
-// uri rewrote it: the one that leads through the route again.
-func originalPath(r *http.Request) string {
-	if original, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok {
-		return original.URL.Path
-	}
-	return r.URL.Path
 }
 
 // zegoHeaderPrefix marks the headers this handler sets for the upstream.
@@ -495,12 +496,13 @@ func (w *spoolWorker) redeliver(item *spoolItem) (result *redelivery) {
 		return result
 	}
 	ctx := context.WithValue(w.ctx, redeliveryKey{}, result)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+item.Host+item.Path, http.NoBody)
+	target := &url.URL{Scheme: "http", Host: item.Host, Path: item.Path, RawQuery: item.Query}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), http.NoBody)
 	if err != nil {
 		result.err = err
 		return result
 	}
-	req.Host, req.RequestURI = item.Host, item.Path
+	req.Host, req.RequestURI = item.Host, target.RequestURI()
 	req.RemoteAddr = "127.0.0.1:0" // the edge itself
 	defer func() {
 		if aborted := recover(); aborted != nil && result.outcome == "" {

@@ -486,15 +486,20 @@ http://localhost:%d {
 	}
 }
 
-// TestSpoolBehindHandlePath: a route that strips its prefix (handle_path)
-// gets its redelivery on the path the callback came in on, not the
-// stripped one, or the redelivery would miss the route.
-func TestSpoolBehindHandlePath(t *testing.T) {
+// TestSpoolBehindARewrite: a route that matches on the query and strips
+// its prefix gets its redelivery on the URL the callback came in on, not
+// the rewritten one, or the redelivery would miss the route.
+func TestSpoolBehindARewrite(t *testing.T) {
 	folder := t.TempDir()
 	down := newDownUpstream(t)
 	tester := loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
 http://localhost:%d {
-	handle_path /zego/* {
+	@tenant {
+		path /zego/*
+		query tenant=a
+	}
+	handle @tenant {
+		uri strip_prefix /zego
 		zego_callback {env.ZEGO_TEST_SECRET} {
 			spool {
 				retry 200ms
@@ -504,9 +509,10 @@ http://localhost:%d {
 	}
 }
 `, httpPort, down.addr))
-	if got := send(t, tester, httpPort, signedCallback(newTaskID(), "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	url := fmt.Sprintf("http://localhost:%d/zego/compose?tenant=a", httpPort)
+	if got := postRetrying(t, tester.Client, url, signedCallback(newTaskID(), "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	up := down.start(t)
-	waitFor(t, 10*time.Second, "not redelivered through handle_path", func() bool { return len(up.received()) == 1 })
+	waitFor(t, 10*time.Second, "not redelivered through the rewriting route", func() bool { return len(up.received()) == 1 })
 }
