@@ -190,20 +190,24 @@ func (h *Handler) claim(r *http.Request, d *delivery) error {
 }
 
 // claimRedelivery is claim for a callback the spool redelivers: verified
-// when it first arrived, its signature already recorded then.
+// when it first arrived, its signature already recorded then. Only a
+// handler that holds the secret which verified it, for its app, may take
+// it: any other (another site's, after a reload or a rewrite led the
+// redelivery elsewhere) refuses, so that one secret's callback can never
+// reach, or be recorded by, another secret's route.
 func (h *Handler) claimRedelivery(r *http.Request, d *delivery) error {
 	stores := h.storesFor(d.callback.AppID)
-	if store, ok := h.storesByScope[d.scope]; ok {
-		d.store = store
-	} else {
-		// Its secret has been rotated out since: record under the app's first.
-		d.store, d.scope = stores[0].store, stores[0].scope
+	i := slices.IndexFunc(stores, func(s scopedStore) bool { return s.scope == d.scope })
+	if i < 0 || !h.appAllowed(d.callback.AppID) {
+		return errForeignRedelivery
 	}
-	if !slices.ContainsFunc(stores, func(s scopedStore) bool { return s.scope == d.scope }) {
-		stores = append(slices.Clip(stores), scopedStore{d.scope, d.store})
-	}
+	d.store = stores[i].store
 	return h.claimDelivery(r.Context(), r, d, stores)
 }
+
+// errForeignRedelivery: a redelivery reached a handler that does not hold
+// the secret which verified the callback.
+var errForeignRedelivery = errors.New("the route now leads to a zego_callback that does not hold the secret which verified this callback")
 
 // claimDelivery is the delivery half of claim, shared by ZEGO's own
 // callbacks and the spool's redeliveries: already delivered (under any of

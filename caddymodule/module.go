@@ -237,12 +237,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 		d = &delivery{
 			callback:      callback,
+			roomID:        callback.RoomID(),
+			streamID:      callback.StreamID(),
 			doc:           callback.AppendJSON(make([]byte, 0, 512)),
 			idempotencyID: callback.IdempotencyID(),
 			start:         start,
 		}
 	}
-	setPlaceholders(repl, &d.callback)
+	setPlaceholders(repl, d)
 	if !h.DedupeDisabled {
 		var err error
 		if redelivery != nil {
@@ -253,10 +255,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if errors.Is(err, errDuplicate) {
 			return h.answerDuplicate(w, r, d, redelivery)
 		}
-		if err != nil {
-			if redelivery != nil {
-				redelivery.outcome = verify.ReasonOf(err)
+		if redelivery != nil && err != nil {
+			redelivery.outcome, redelivery.err = verify.ReasonOf(err), err
+			if errors.Is(err, errForeignRedelivery) {
+				return caddyhttp.Error(http.StatusForbidden, err)
 			}
+		}
+		if err != nil {
 			return h.reject(r, repl, &d.callback, err, start)
 		}
 		defer h.release(r, d)
@@ -266,10 +271,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 // delivery is a verified callback on its way to the upstream.
 type delivery struct {
-	callback      verify.Callback
-	doc           []byte // the normalized document
-	idempotencyID [16]byte
-	start         time.Time
+	callback verify.Callback
+	// The event's room and stream, kept apart from callback because a
+	// redelivery rebuilds only the exported part of it.
+	roomID, streamID string
+	doc              []byte // the normalized document
+	idempotencyID    [16]byte
+	start            time.Time
 	// The records of the secret that verified it; nil with dedupe off.
 	store    dedupeStore
 	scope    string
@@ -302,7 +310,11 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, r
 			return
 		}
 		if aborted := recover(); aborted != nil {
-			h.settle(r, d, redelivery, recorder.Status(), fmt.Errorf("the response was aborted: %v", aborted))
+			spooled := h.settle(r, d, redelivery, recorder.Status(), fmt.Errorf("the response was aborted: %v", aborted))
+			if spooled && recorder.Buffered() {
+				err = answerSpooled(w) // the failure was held back: ZEGO has seen nothing yet
+				return
+			}
 			panic(aborted)
 		}
 	}()
@@ -310,10 +322,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, r
 	settled = true
 	status := recorder.Status()
 	if h.settle(r, d, redelivery, status, err) {
-		clear(w.Header()) // the upstream's, of a failure ZEGO need not see
-		w.Header().Set("X-Zego-Spooled", "1")
-		w.WriteHeader(http.StatusAccepted)
-		return nil
+		return answerSpooled(w)
 	}
 	if holdFailures && recorder.Status() != 0 && recorder.Buffered() {
 		return recorder.WriteResponse() // not spooled: ZEGO gets the failure and retries
@@ -322,6 +331,14 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, r
 }
 
 func accepted(status int) bool { return status >= 200 && status < 300 }
+
+// answerSpooled tells ZEGO the edge owns the callback now.
+func answerSpooled(w http.ResponseWriter) error {
+	clear(w.Header()) // the upstream's, of a failure ZEGO need not see
+	w.Header().Set("X-Zego-Spooled", "1")
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
 
 // settle records what became of a forwarded callback, and spools it when
 // the upstream did not accept it; it reports whether it was spooled. A 2xx
@@ -363,6 +380,12 @@ func (h *Handler) eventLabel(event string) string {
 		return event
 	}
 	return unknownEvent
+}
+
+// appAllowed reports whether the AppID allowlist (if any) admits appID.
+func (h *Handler) appAllowed(appID uint32) bool {
+	_, listed := slices.BinarySearch(h.allowedApps, appID)
+	return listed || len(h.allowedApps) == 0
 }
 
 // appLabel bounds the metric label to the AppID allowlist.
@@ -534,16 +557,16 @@ func (*docBody) Close() error { return nil }
 
 // setPlaceholders publishes an accepted callback's identity; the event's
 // own identifiers only where it has them.
-func setPlaceholders(repl *caddy.Replacer, callback *verify.Callback) {
-	repl.Set("http.zego.event", callback.Event)
-	repl.Set("http.zego.app_id", callback.AppID)
-	repl.Set("http.zego.task_id", callback.TaskID)
-	repl.Set("http.zego.code", callback.Code)
-	if room := callback.RoomID(); room != "" {
-		repl.Set("http.zego.room_id", room)
+func setPlaceholders(repl *caddy.Replacer, d *delivery) {
+	repl.Set("http.zego.event", d.callback.Event)
+	repl.Set("http.zego.app_id", d.callback.AppID)
+	repl.Set("http.zego.task_id", d.callback.TaskID)
+	repl.Set("http.zego.code", d.callback.Code)
+	if d.roomID != "" {
+		repl.Set("http.zego.room_id", d.roomID)
 	}
-	if stream := callback.StreamID(); stream != "" {
-		repl.Set("http.zego.stream_id", stream)
+	if d.streamID != "" {
+		repl.Set("http.zego.stream_id", d.streamID)
 	}
 }
 

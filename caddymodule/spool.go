@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -54,22 +55,24 @@ const (
 // spoolItem is one spooled callback as stored: everything needed to
 // redeliver it without verifying it again, and its delivery history.
 type spoolItem struct {
-	ID       string          `json:"id"` // the Idempotency-Key
-	Event    string          `json:"event"`
-	AppID    uint32          `json:"app_id"`
-	TaskID   string          `json:"task_id,omitempty"`
+	ID     string `json:"id"` // the Idempotency-Key
+	Event  string `json:"event"`
+	AppID  uint32 `json:"app_id"`
+	TaskID string `json:"task_id,omitempty"`
+	// For the placeholders of the redelivery, as for the first attempt.
+	Code     int64           `json:"code,omitempty"`
+	RoomID   string          `json:"room_id,omitempty"`
+	StreamID string          `json:"stream_id,omitempty"`
 	Document json.RawMessage `json:"document"`
 	// Headers are the ones the upstream got: Idempotency-Key and X-Zego-*.
 	Headers map[string]string `json:"headers"`
 	// Scope names the dedupe records of the secret that verified it.
 	Scope string `json:"scope"`
-	// Where it came in: Caddy's server name, the Host, the path and the
-	// query (which the upstream gets only with keep_query, but a route's
-	// matchers may need).
+	// Where it came in: Caddy's server name, the Host, and the request URI
+	// (escaped path and query) as received, before any rewrite.
 	Server       string    `json:"server"`
 	Host         string    `json:"host"`
-	Path         string    `json:"path"`
-	Query        string    `json:"query,omitempty"`
+	URI          string    `json:"uri"`
 	FirstArrival time.Time `json:"first_arrival"`
 	// RevivedAt is when the CLI last retried it; max_age counts from the
 	// later of the two.
@@ -82,9 +85,9 @@ type spoolItem struct {
 
 func (item *spoolItem) state() string {
 	if item.Dead {
-		return "dead"
+		return spoolDead
 	}
-	return "waiting"
+	return spoolWaiting
 }
 
 // name is the item's name in the spool and in the CLI: its Idempotency-Key
@@ -123,7 +126,7 @@ func (h *Handler) provisionSpool(ctx caddy.Context) error {
 		return err
 	}
 	h.spoolStorage = ctx.Storage()
-	worker := &spoolWorker{h: h, ctx: ctx, storage: h.spoolStorage, due: make(map[string]time.Time)}
+	worker := &spoolWorker{h: h, ctx: ctx, storage: h.spoolStorage}
 	go worker.run()
 	return nil
 }
@@ -164,6 +167,7 @@ func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstre
 	now := h.clock()()
 	item := &spoolItem{
 		ID: id, Event: d.callback.Event, AppID: d.callback.AppID, TaskID: d.callback.TaskID,
+		Code: d.callback.Code, RoomID: d.roomID, StreamID: d.streamID,
 		Document: d.doc, Headers: make(map[string]string),
 		Scope: d.scope, Host: r.Host,
 		FirstArrival: now, NextAttempt: now.Add(h.spoolWait(0)),
@@ -172,18 +176,18 @@ func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstre
 	if server, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok {
 		item.Server = server.Name()
 	}
-	item.Path, item.Query = r.URL.Path, r.URL.RawQuery
-	// The URL the callback came in on, before handle_path, uri or this
+	// The URI the callback came in on, before handle_path, uri or this
 	// handler rewrote it: the one that leads through the route again.
+	item.URI = r.RequestURI
 	if original, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok {
-		item.Path, item.Query = original.URL.Path, original.URL.RawQuery
+		item.URI = original.RequestURI
 	}
 	for name, values := range r.Header {
 		if name == "Idempotency-Key" || strings.HasPrefix(name, zegoHeaderPrefix) {
 			item.Headers[name] = values[0]
 		}
 	}
-	value, err := json.Marshal(item)
+	value, err := encodeSpoolItem(item)
 	if err == nil {
 		err = h.spoolStorage.Store(ctx, key, value)
 	}
@@ -240,7 +244,9 @@ func redeliveryOf(r *http.Request) *redelivery {
 func (rd *redelivery) delivery(start time.Time) *delivery {
 	item := rd.item
 	d := &delivery{
-		callback: verify.Callback{Event: item.Event, AppID: item.AppID, TaskID: item.TaskID},
+		callback: verify.Callback{Event: item.Event, AppID: item.AppID, TaskID: item.TaskID, Code: item.Code},
+		roomID:   item.RoomID,
+		streamID: item.StreamID,
 		doc:      item.Document,
 		start:    start,
 		scope:    item.Scope,
@@ -257,11 +263,32 @@ type spoolWorker struct {
 	h       *Handler
 	ctx     caddy.Context
 	storage certmagic.Storage
-	// due caches when each item is next due, so a pass reads only due
-	// items; spoolRescanEvery it reads them all.
-	due        map[string]time.Time
+	// cache holds what the last read of each item said, so a pass reads
+	// only due items (and, every rescan, all of them) and still counts
+	// every item for the gauges.
+	cache      map[string]spoolEntry
 	lastRescan time.Time
 	rescan     time.Duration
+}
+
+// spoolEntry is what the worker knows of an item between reads.
+type spoolEntry struct {
+	due   time.Time // when to read it again
+	state string    // spoolWaiting, spoolDead or spoolUnreadable
+	since time.Time // its first arrival, for the oldest-waiting gauge
+}
+
+const (
+	spoolWaiting    = "waiting"
+	spoolDead       = "dead"
+	spoolUnreadable = "unreadable"
+)
+
+func (w *spoolWorker) entryOf(item *spoolItem, now time.Time) spoolEntry {
+	if item.Dead {
+		return spoolEntry{due: now.Add(w.rescan), state: spoolDead}
+	}
+	return spoolEntry{due: item.NextAttempt, state: spoolWaiting, since: item.FirstArrival}
 }
 
 func (w *spoolWorker) run() {
@@ -292,48 +319,58 @@ func (w *spoolWorker) pass() {
 		w.h.logger.Warn("cannot list the spool", zap.Error(err))
 		return
 	}
+	next := make(map[string]spoolEntry, len(keys)) // keys gone from the spool drop out
 	waiting, dead := 0, 0
 	oldest := now
 	for _, key := range keys {
 		if w.ctx.Err() != nil {
 			return
 		}
-		if due, known := w.due[key]; known && !rescan && now.Before(due) {
-			waiting++ // the cache knows only waiting items as not yet due
-			continue
+		entry, known := w.cache[key]
+		if !known || rescan || !now.Before(entry.due) {
+			var gone bool
+			if entry, gone = w.refresh(key, now); gone {
+				continue
+			}
 		}
-		item, err := loadSpoolItem(w.ctx, w.storage, key)
-		if errors.Is(err, fs.ErrNotExist) {
-			delete(w.due, key)
-			continue
-		}
-		if err != nil {
-			w.h.logger.Error("skipping a spool item that cannot be read", zap.String("key", key), zap.Error(err))
-			w.due[key] = now.Add(w.rescan)
-			continue
-		}
-		if item.Dead {
+		next[key] = entry
+		switch entry.state {
+		case spoolWaiting:
+			waiting++
+			oldest = minTime(oldest, entry.since)
+		case spoolDead:
 			dead++
-			w.due[key] = now.Add(w.rescan)
-			continue
-		}
-		if now.Before(item.NextAttempt) {
-			waiting++
-			oldest = minTime(oldest, item.FirstArrival)
-			w.due[key] = item.NextAttempt
-			continue
-		}
-		if w.attempt(key) {
-			delete(w.due, key)
-		} else {
-			waiting++
-			oldest = minTime(oldest, item.FirstArrival)
 		}
 	}
+	w.cache = next
 	m := w.h.metrics
 	m.spoolWaiting.Set(float64(waiting))
 	m.spoolDead.Set(float64(dead))
 	m.spoolOldest.Set(now.Sub(oldest).Seconds())
+}
+
+// refresh reads an item and, when it is due, makes an attempt; gone means
+// it left the spool.
+func (w *spoolWorker) refresh(key string, now time.Time) (entry spoolEntry, gone bool) {
+	item, err := loadSpoolItem(w.ctx, w.storage, key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return spoolEntry{}, true
+	}
+	if err != nil {
+		w.h.logger.Error("skipping a spool item that cannot be read", zap.String("key", key), zap.Error(err))
+		return spoolEntry{due: now.Add(w.rescan), state: spoolUnreadable}, false
+	}
+	if item.Dead || now.Before(item.NextAttempt) {
+		return w.entryOf(item, now), false
+	}
+	after, gone := w.attempt(key)
+	if gone {
+		return spoolEntry{}, true
+	}
+	if after == nil { // not attempted here (another instance holds it): look again next pass
+		return spoolEntry{due: now, state: spoolWaiting, since: item.FirstArrival}, false
+	}
+	return w.entryOf(after, now), false
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -365,26 +402,26 @@ func loadSpoolItem(ctx context.Context, storage certmagic.Storage, key string) (
 	return item, nil
 }
 
-// attempt takes the item's lock, redelivers it if it is still due, and
-// reports whether it left the spool.
-func (w *spoolWorker) attempt(key string) (done bool) {
+// attempt takes the item's lock and redelivers it if it is still due. It
+// returns the item as it stands afterwards, nil when no attempt was made
+// here; gone means the item left the spool.
+func (w *spoolWorker) attempt(key string) (after *spoolItem, gone bool) {
 	locked, err := tryLockStorage(w.ctx, w.storage, key)
 	if err != nil || !locked {
-		return false // another instance has it, or the storage is down: next pass
+		return nil, false // another instance has it, or the storage is down: next pass
 	}
 	defer func() { _ = w.storage.Unlock(context.WithoutCancel(w.ctx), key) }()
 	// Read again under the lock: another instance may have delivered it.
 	item, err := loadSpoolItem(w.ctx, w.storage, key)
 	if errors.Is(err, fs.ErrNotExist) {
-		return true
+		return nil, true
 	}
-	if err != nil || item.Dead {
-		return false
+	if err != nil {
+		return nil, false
 	}
 	now := w.h.clock()()
-	if now.Before(item.NextAttempt) {
-		w.due[key] = item.NextAttempt
-		return false
+	if item.Dead || now.Before(item.NextAttempt) {
+		return item, false
 	}
 	m, logger := w.h.metrics, w.h.logger
 	result := w.redeliver(item)
@@ -398,9 +435,10 @@ func (w *spoolWorker) attempt(key string) (done bool) {
 		logger.Info("spooled callback delivered",
 			zap.String("id", item.name()), zap.String("event", item.Event), zap.Uint32("app_id", item.AppID), zap.String("task_id", item.TaskID),
 			zap.String("outcome", result.outcome), zap.Int("attempts", item.Attempts), zap.Duration("since_first_arrival", now.Sub(item.FirstArrival)))
-		return true
-	case result.outcome == verify.ReasonOf(verify.ErrInFlight):
-		// ZEGO's own retry is being forwarded right now: look again soon.
+		return nil, true
+	case result.outcome == verify.ReasonOf(verify.ErrInFlight), errors.Is(result.err, errNoRunningConfig):
+		// ZEGO's own retry is being forwarded right now, or Caddy is still
+		// starting: no attempt was made; look again soon.
 		item.Attempts--
 		item.NextAttempt = now.Add(w.h.spoolWait(0))
 	default:
@@ -416,23 +454,31 @@ func (w *spoolWorker) attempt(key string) (done bool) {
 				zap.Int("attempts", item.Attempts), zap.Time("first_arrival", item.FirstArrival), zap.String("last_error", item.LastError))
 		}
 	}
-	if err := w.store(key, item); err != nil {
+	if err := storeSpoolItem(context.WithoutCancel(w.ctx), w.storage, item); err != nil {
 		logger.Warn("cannot update a spool item", zap.String("id", item.name()), zap.Error(err))
 	}
-	w.due[key] = item.NextAttempt
-	return false
-}
-
-func (w *spoolWorker) store(key string, item *spoolItem) error {
-	return storeSpoolItem(context.WithoutCancel(w.ctx), w.storage, item)
+	return item, false
 }
 
 func storeSpoolItem(ctx context.Context, storage certmagic.Storage, item *spoolItem) error {
-	value, err := json.Marshal(item)
+	value, err := encodeSpoolItem(item)
 	if err != nil {
 		return err
 	}
 	return storage.Store(ctx, spoolKey(item.name()), value)
+}
+
+// encodeSpoolItem writes the item as JSON, its document byte for byte:
+// json.Marshal would HTML-escape the document's & < > (a signed CDN URL's
+// query), and the redelivery would not be the document first forwarded.
+func encodeSpoolItem(item *spoolItem) ([]byte, error) {
+	var buf bytes.Buffer
+	encoder := json.NewEncoder(&buf)
+	encoder.SetEscapeHTML(false)
+	if err := encoder.Encode(item); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // listSpool calls fn with every readable item in the spool, one at a time;
@@ -487,7 +533,7 @@ func (w *spoolWorker) redeliver(item *spoolItem) (result *redelivery) {
 	// reload, the new config's routes apply.
 	app, err := caddy.ActiveContext().AppIfConfigured("http")
 	if err != nil {
-		result.err = err
+		result.err = fmt.Errorf("%w: %v", errNoRunningConfig, err)
 		return result
 	}
 	server := app.(*caddyhttp.App).Servers[item.Server]
@@ -496,13 +542,18 @@ func (w *spoolWorker) redeliver(item *spoolItem) (result *redelivery) {
 		return result
 	}
 	ctx := context.WithValue(w.ctx, redeliveryKey{}, result)
-	target := &url.URL{Scheme: "http", Host: item.Host, Path: item.Path, RawQuery: item.Query}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), http.NoBody)
+	// The request line as it came in, parsed as the server parses one.
+	target, err := url.ParseRequestURI(item.URI)
 	if err != nil {
 		result.err = err
 		return result
 	}
-	req.Host, req.RequestURI = item.Host, target.RequestURI()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/", http.NoBody)
+	if err != nil {
+		result.err = err
+		return result
+	}
+	req.URL, req.Host, req.RequestURI = target, item.Host, item.URI
 	req.RemoteAddr = "127.0.0.1:0" // the edge itself
 	defer func() {
 		if aborted := recover(); aborted != nil && result.outcome == "" {
@@ -511,10 +562,14 @@ func (w *spoolWorker) redeliver(item *spoolItem) (result *redelivery) {
 	}()
 	server.ServeHTTP(discardResponse{header: make(http.Header)}, req)
 	if !result.reached {
-		result.err = fmt.Errorf("the route at %s%s no longer leads to zego_callback", item.Host, item.Path)
+		result.err = fmt.Errorf("the route at %s%s no longer leads to zego_callback", item.Host, item.URI)
 	}
 	return result
 }
+
+// errNoRunningConfig: no config is running yet (Caddy is starting): the
+// attempt is not made, and not counted.
+var errNoRunningConfig = errors.New("no running config")
 
 func (rd *redelivery) describe() string {
 	if rd.err != nil {

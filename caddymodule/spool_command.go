@@ -124,6 +124,11 @@ its next pass over the whole spool (within 30 s).`,
 				return errNotSpoolName
 			}
 			ctx, key := cmd.Context(), spoolKey(args[0])
+			// Under the item's lock, or a worker mid-attempt would write it back.
+			if err := storage.Lock(ctx, key); err != nil {
+				return err
+			}
+			defer func() { _ = storage.Unlock(context.WithoutCancel(ctx), key) }()
 			item, err := loadSpoolItem(ctx, storage, key)
 			if err != nil {
 				return fmt.Errorf("spool item %s: %w", args[0], err)
