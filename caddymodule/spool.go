@@ -326,6 +326,9 @@ func (w *spoolWorker) pass() {
 		if w.ctx.Err() != nil {
 			return
 		}
+		if !validSpoolName(path.Base(key)) {
+			continue // not an item: a storage's temporary file mid-write
+		}
 		entry, known := w.cache[key]
 		if !known || rescan || !now.Before(entry.due) {
 			var gone bool
@@ -493,6 +496,9 @@ func listSpool(ctx context.Context, storage certmagic.Storage, fn func(key strin
 	}
 	slices.Sort(keys)
 	for _, key := range keys {
+		if !validSpoolName(path.Base(key)) {
+			continue // not an item: a storage's temporary file mid-write
+		}
 		item, err := loadSpoolItem(ctx, storage, key)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

@@ -10,11 +10,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 // downUpstream is an upstream that closes every connection unanswered
@@ -135,7 +138,9 @@ func idempotencyKey(appID uint32, taskID string) string {
 
 func spoolFiles(t testing.TB, folder string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(folder, "zego_callback", "spool", "*"))
+	// Items only: file_system writes each through a temporary file
+	// beside it, named by digits alone.
+	files, err := filepath.Glob(filepath.Join(folder, "zego_callback", "spool", "*-*"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +301,7 @@ func TestSpoolSkipsCorruptItems(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(folder, "zego_callback", "spool"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	corrupt := filepath.Join(folder, "zego_callback", "spool", "00corrupt")
+	corrupt := filepath.Join(folder, "zego_callback", "spool", strings.Repeat("0", 32)+"-"+strings.Repeat("f", 32))
 	if err := os.WriteFile(corrupt, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -515,4 +520,110 @@ http://localhost:%d {
 	}
 	up := down.start(t)
 	waitFor(t, 10*time.Second, "not redelivered through the rewriting route", func() bool { return len(up.received()) == 1 })
+}
+
+// TestSpoolRedeliveryIsTheFirstAttempt: the redelivery carries the same
+// document, byte for byte (a signed URL's & included), and the same
+// placeholders as the first attempt did.
+func TestSpoolRedeliveryIsTheFirstAttempt(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	tester := loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET} {
+			spool {
+				retry 200ms
+			}
+		}
+		reverse_proxy %s {
+			header_up X-Code {http.zego.code}
+		}
+	}
+}
+`, httpPort, down.addr))
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	nonce := uniqueNonce("8")
+	task := newTaskID()
+	body := `{"appid":"1234567890","event":"compose","replay_url":"https://cdn.example.com/a.mp4?sign=ab&t=1","task_id":"` + task +
+		`","code":"40000","message":"bad input","timestamp":"` + ts + `","nonce":"` + nonce + `","signature":"` + verify.Sign(dedupeSecret, ts, nonce) + `"}`
+	if got := send(t, tester, httpPort, body); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	up := down.start(t)
+	waitFor(t, 10*time.Second, "not redelivered", func() bool { return len(up.received()) == 1 })
+	got := up.received()[0]
+	want := `{"event":"compose","app_id":1234567890,"task_id":"` + task + `","success":false,"code":40000,"message":"bad input","replay_url":"https://cdn.example.com/a.mp4?sign=ab&t=1","file_id":"","timestamp":` + ts + `,"sent_at":"` + time.Unix(mustInt(t, ts), 0).UTC().Format(time.RFC3339) + `","nonce":"` + nonce + `","extra":{}}`
+	if string(got.body) != want {
+		t.Errorf("redelivered\n%s\nwant\n%s", got.body, want)
+	}
+	if got.header.Get("X-Code") != "40000" {
+		t.Errorf("X-Code %q, want the first attempt's 40000", got.header.Get("X-Code"))
+	}
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestSpoolGaugesCountDeadLetters: between full reads of the spool, a dead
+// letter is still counted as dead, never as waiting.
+func TestSpoolGaugesCountDeadLetters(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	tester := startSpoolCaddy(t, folder, down.addr, "retry 100ms\nmax_age 300ms")
+	if got := send(t, tester, httpPort, signedCallback(newTaskID(), "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	waitFor(t, 10*time.Second, "no dead letter", func() bool {
+		return scrapeMetrics(t)[`caddy_zego_callback_spool_dead_letters_total`] == 1
+	})
+	time.Sleep(300 * time.Millisecond) // a pass after the one that gave up
+	for range 10 {
+		series := scrapeMetrics(t)
+		if series[`caddy_zego_callback_spool_dead`] != 1 || series[`caddy_zego_callback_spool_waiting`] != 0 {
+			t.Fatalf("dead %v, waiting %v; want 1 and 0", series[`caddy_zego_callback_spool_dead`], series[`caddy_zego_callback_spool_waiting`])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestSpoolRefusedByAnotherSecret: an item verified with one secret, whose
+// route now leads to a handler without that secret (a reload swapped it),
+// is not forwarded by that handler: it stays in the spool, failing.
+func TestSpoolRefusedByAnotherSecret(t *testing.T) {
+	folder := t.TempDir()
+	down := newDownUpstream(t)
+	config := func(secret, upstream string) string {
+		return fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback %s {
+			spool {
+				retry 100ms
+			}
+		}
+		reverse_proxy %s
+	}
+}
+`, httpPort, secret, upstream)
+	}
+	tester := loadCaddy(t, "", "storage file_system "+folder, config(stagingSecret, down.addr))
+	if got := send(t, tester, httpPort, callbackFor(stagingSecret, prodApp, newTaskID(), "1", time.Now())); got.status != http.StatusAccepted {
+		t.Fatalf("%d %q", got.status, got.body)
+	}
+	up := newUpstream(t)
+	loadCaddy(t, "", "storage file_system "+folder, config(prodSecret, up.Listener.Addr().String()))
+	time.Sleep(time.Second) // ten retry periods
+	if n := len(up.received()); n != 0 {
+		t.Fatalf("another secret's handler forwarded the item (%d requests)", n)
+	}
+	if n := len(spoolFiles(t, folder)); n != 1 {
+		t.Fatalf("%d items in the spool, want the refused one: %v", n, spoolFiles(t, folder))
+	}
 }
