@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -167,7 +168,7 @@ func byKey(requests []receivedRequest) map[string]int {
 }
 
 func TestSpoolOutage(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 30s")
 
@@ -234,7 +235,7 @@ func TestSpoolOutage(t *testing.T) {
 // before the worker does; the worker then finds the delivery record and
 // drops the item without a second delivery.
 func TestSpoolAndLateRetry(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 2s\nmax_age 30s")
 	task := newTaskID()
@@ -269,7 +270,7 @@ func TestSpoolWriteFailure(t *testing.T) {
 // TestSpoolDeadLetterAndRevival: past max_age an item is kept as a dead
 // letter; retried (as the CLI does), it is delivered.
 func TestSpoolDeadLetterAndRevival(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 1s")
 	task := newTaskID()
@@ -295,7 +296,7 @@ func TestSpoolDeadLetterAndRevival(t *testing.T) {
 // TestSpoolSkipsCorruptItems: an unreadable item is logged and skipped; the
 // rest are delivered.
 func TestSpoolSkipsCorruptItems(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 30s")
 	if err := os.MkdirAll(filepath.Join(folder, "zego_callback", "spool"), 0o700); err != nil {
@@ -319,7 +320,7 @@ func TestSpoolSkipsCorruptItems(t *testing.T) {
 // TestSpoolSurvivesReload: items waiting when the config is reloaded are
 // delivered by the new config's worker.
 func TestSpoolSurvivesReload(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 30s")
 	task := newTaskID()
@@ -337,7 +338,7 @@ func TestSpoolSurvivesReload(t *testing.T) {
 // it, so the edge spools it and redelivers it. The backend then sees it
 // twice with the same Idempotency-Key, which it must use; never a third time.
 func TestSpoolLateUpstreamAnswer(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	up := newUpstream(t)
 	up.setDelay(800 * time.Millisecond) // past response_header_timeout 400ms
 	tester := startSpoolCaddy(t, folder, up.Listener.Addr().String(), "retry 1s\nmax_age 30s")
@@ -352,6 +353,28 @@ func TestSpoolLateUpstreamAnswer(t *testing.T) {
 	if len(counts) != 1 || counts[idempotencyKey(1234567890, task)] != 2 {
 		t.Fatalf("upstream got %v, want the one key twice", counts)
 	}
+}
+
+// storageFolder is a temporary folder for Caddy's file_system storage. The
+// in-process Caddy keeps running the test's config after the test and may
+// still write there (its storage cleaning, the spool worker), so the
+// folder is removed with a retry rather than by t.TempDir, which fails the
+// test when a file appears during its removal.
+func storageFolder(t *testing.T) string {
+	t.Helper()
+	folder, err := os.MkdirTemp("", "zego-spool-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 5 {
+			if os.RemoveAll(folder) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	return folder
 }
 
 // spoolName is the name of the one item in the spool folder, as
@@ -379,7 +402,7 @@ func writeStorageConfig(t *testing.T, folder string) string {
 // TestSpoolCLI: list, show and drop on a spooled callback, as an operator
 // would run them against the running Caddy's storage.
 func TestSpoolCLI(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 1h\nmax_age 2h")
 	task := newTaskID()
@@ -416,7 +439,7 @@ func TestSpoolCLI(t *testing.T) {
 // TestSpoolOnHTTPSSite: the worker's in-process redelivery goes through an
 // HTTPS site's server (tls internal here), as on a real domain.
 func TestSpoolOnHTTPSSite(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	loadCaddy(t, dedupeSecret, fmt.Sprintf("skip_install_trust\n\thttps_port %d\n\tstorage file_system %s", secondHTTPPort, folder), fmt.Sprintf(`
 https://localhost:%d {
@@ -457,7 +480,7 @@ https://localhost:%d {
 // task, spooled through staging, neither blocks nor stands in for prod's
 // genuine one, which is spooled on its own and reaches prod's backend.
 func TestSpoolKeepsSecretsApart(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	prodDown, stagingDown := newDownUpstream(t), newDownUpstream(t)
 	site := func(port int, secret, upstream string) string {
 		return fmt.Sprintf(`
@@ -495,7 +518,7 @@ http://localhost:%d {
 // its prefix gets its redelivery on the URL the callback came in on, not
 // the rewritten one, or the redelivery would miss the route.
 func TestSpoolBehindARewrite(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
 http://localhost:%d {
@@ -526,7 +549,7 @@ http://localhost:%d {
 // document, byte for byte (a signed URL's & included), and the same
 // placeholders as the first attempt did.
 func TestSpoolRedeliveryIsTheFirstAttempt(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
 http://localhost:%d {
@@ -574,7 +597,7 @@ func mustInt(t *testing.T, s string) int64 {
 // TestSpoolGaugesCountDeadLetters: between full reads of the spool, a dead
 // letter is still counted as dead, never as waiting.
 func TestSpoolGaugesCountDeadLetters(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 100ms\nmax_age 300ms")
 	if got := send(t, tester, httpPort, signedCallback(newTaskID(), "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
@@ -597,7 +620,7 @@ func TestSpoolGaugesCountDeadLetters(t *testing.T) {
 // route now leads to a handler without that secret (a reload swapped it),
 // is not forwarded by that handler: it stays in the spool, failing.
 func TestSpoolRefusedByAnotherSecret(t *testing.T) {
-	folder := t.TempDir()
+	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	config := func(secret, upstream string) string {
 		return fmt.Sprintf(`
@@ -625,5 +648,37 @@ http://localhost:%d {
 	}
 	if n := len(spoolFiles(t, folder)); n != 1 {
 		t.Fatalf("%d items in the spool, want the refused one: %v", n, spoolFiles(t, folder))
+	}
+}
+
+// TestSpoolAbortedFailure: an upstream that answers 503 and breaks off
+// mid-body makes reverse_proxy abort; the failure was held back, so the
+// spooled callback is answered 202, not with a reset.
+func TestSpoolAbortedFailure(t *testing.T) {
+	folder := storageFolder(t)
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		fmt.Fprint(buf, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\npartial")
+		buf.Flush()
+		conn.Close()
+	}))
+	t.Cleanup(broken.Close)
+	tester := startSpoolCaddy(t, folder, broken.Listener.Addr().String(), "retry 1h")
+	// Not send: its retry of a reset would find the item and get 202 anyway.
+	resp, err := tester.Client.Post(fmt.Sprintf("http://localhost:%d/zego/compose", httpPort), "application/json",
+		strings.NewReader(signedCallback(newTaskID(), "1", "https://example.com/a.mp4")))
+	if err != nil {
+		t.Fatalf("ZEGO got no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("%d, want 202", resp.StatusCode)
+	}
+	if n := len(spoolFiles(t, folder)); n != 1 {
+		t.Fatalf("%d items in the spool, want 1", n)
 	}
 }
