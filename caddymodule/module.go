@@ -351,6 +351,9 @@ func (h *Handler) settle(r *http.Request, d *delivery, redelivery *redelivery, s
 		if d.store != nil {
 			h.recordDelivered(r, d)
 		}
+		if h.Spool != nil && redelivery == nil {
+			h.unspool(r, d)
+		}
 	case h.Spool != nil && redelivery == nil && h.spoolCallback(r, d, status, err):
 		outcome, spooled = outcomeSpooled, true
 	default:

@@ -203,6 +203,15 @@ func (h *Handler) spoolCallback(r *http.Request, d *delivery, status int, upstre
 	return true
 }
 
+// unspool removes a callback from the spool once ZEGO's own retry of it was
+// delivered (its 202 was lost, say), so the worker cannot deliver it again
+// after the delivery record has expired. Best effort: the worker's delivery
+// record check still stands behind it.
+func (h *Handler) unspool(r *http.Request, d *delivery) {
+	key := spoolKey(hex.EncodeToString(d.idempotencyID[:]) + "-" + d.scope)
+	_ = h.spoolStorage.Delete(context.WithoutCancel(r.Context()), key)
+}
+
 // zegoHeaderPrefix marks the headers this handler sets for the upstream.
 const zegoHeaderPrefix = "X-Zego-"
 
