@@ -65,16 +65,7 @@ func (h *Handler) provisionDedupe(ctx caddy.Context, topSecrets []string, appSec
 	if h.DedupeMax == 0 {
 		h.DedupeMax = DefaultDedupeMax
 	}
-	// Checked here, not in Validate: the stores below need sane values.
-	if time.Duration(h.DedupeTTL) < time.Second {
-		return fmt.Errorf("dedupe must be at least 1s, not %s", time.Duration(h.DedupeTTL))
-	}
-	if h.DedupeMax < 0 {
-		return fmt.Errorf("dedupe_max must be positive, not %d", h.DedupeMax)
-	}
-	if h.DedupeStore != storeMemory && h.DedupeStore != storeStorage {
-		return fmt.Errorf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, h.DedupeStore)
-	}
+	// checkSettings, which Provision runs first, has checked the values.
 	h.storesByScope = make(map[string]dedupeStore)
 	storesOf := func(secrets []string) ([]scopedStore, error) {
 		stores := make([]scopedStore, len(secrets))
