@@ -3,7 +3,6 @@ package caddymodule_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -205,31 +203,17 @@ http://localhost:%d {
 
 func post(t *testing.T, tester *caddytest.Tester, tc *verifytest.Case) (*http.Response, string) {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
+	resp, body := doRetrying(t, tester.Client, func() (*http.Request, error) {
 		req, err := http.NewRequest(tc.Method, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort), strings.NewReader(tc.Body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", tc.ContentType)
-		if tc.Name == "gzip_encoding" {
-			req.Header.Set("Content-Encoding", "gzip")
-		}
-		resp, err := tester.Client.Do(req)
-		if err != nil {
-			// Closed unanswered just after the config load: see postRetrying.
-			if attempt < 5 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
-				time.Sleep(50 * time.Millisecond)
-				continue
+		if err == nil {
+			req.Header.Set("Content-Type", tc.ContentType)
+			if tc.Name == "gzip_encoding" {
+				req.Header.Set("Content-Encoding", "gzip")
 			}
-			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, string(body)
-	}
+		return req, err
+	})
+	return resp, string(body)
 }
 
 // TestCaddyPublicVectors sends every public vector through a real Caddy

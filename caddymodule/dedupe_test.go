@@ -81,15 +81,32 @@ func send(t *testing.T, tester *caddytest.Tester, port int, body string) answer 
 	return postRetrying(t, tester.Client, fmt.Sprintf("http://localhost:%d/zego/compose", port), body)
 }
 
-// postRetrying posts a callback. Just after a config load, a connection
-// the old server accepted can be closed unanswered (EOF, reset): that
-// attempt is retried, as ZEGO would retry it. No response came, so the
-// callback never reached the handler, and a retry changes nothing a test
-// counts.
+// postRetrying posts a callback.
 func postRetrying(t *testing.T, client *http.Client, url, body string) answer {
 	t.Helper()
+	resp, b := doRetrying(t, client, func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	})
+	return answer{resp.StatusCode, string(b), resp.Header.Get("X-Zego-Duplicate")}
+}
+
+// doRetrying sends the request newRequest makes and reads the answer. Just
+// after a config load, a connection the old server accepted can be closed
+// unanswered (EOF, reset): that attempt is retried, as ZEGO would retry it.
+// No response came, so the callback never reached the handler, and a retry
+// changes nothing a test counts.
+func doRetrying(t *testing.T, client *http.Client, newRequest func() (*http.Request, error)) (*http.Response, []byte) {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		resp, err := client.Post(url, "application/json", strings.NewReader(body))
+		req, err := newRequest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			if attempt < 5 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
 				time.Sleep(50 * time.Millisecond)
@@ -99,7 +116,7 @@ func postRetrying(t *testing.T, client *http.Client, url, body string) answer {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return answer{resp.StatusCode, string(b), resp.Header.Get("X-Zego-Duplicate")}
+		return resp, b
 	}
 }
 

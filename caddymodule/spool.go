@@ -98,6 +98,14 @@ func (item *spoolItem) name() string { return item.ID + "-" + item.Scope }
 
 func spoolKey(name string) string { return path.Join(spoolPrefix, name) }
 
+// itemKey is the key of the item a user named, or errNotSpoolName.
+func itemKey(name string) (string, error) {
+	if !validSpoolName(name) {
+		return "", errNotSpoolName
+	}
+	return spoolKey(name), nil
+}
+
 var errNotSpoolName = errors.New("not a spool item's name: copy it from 'spool list' (its Idempotency-Key, '-', and 32 more hex digits)")
 
 // validSpoolName reports whether name is an item's name: two 32-digit hex
@@ -522,10 +530,10 @@ func listSpool(ctx context.Context, storage certmagic.Storage, fn func(key strin
 // retrySpoolItem makes an item, waiting or dead, due now: a running Caddy
 // redelivers it on its next pass over the whole spool.
 func retrySpoolItem(ctx context.Context, storage certmagic.Storage, name string, now time.Time) error {
-	if !validSpoolName(name) {
-		return errNotSpoolName
+	key, err := itemKey(name)
+	if err != nil {
+		return err
 	}
-	key := spoolKey(name)
 	if err := storage.Lock(ctx, key); err != nil {
 		return err
 	}

@@ -65,10 +65,11 @@ its next pass over the whole spool (within 30 s).`,
 			if err != nil {
 				return err
 			}
-			if !validSpoolName(args[0]) {
-				return errNotSpoolName
+			key, err := itemKey(args[0])
+			if err != nil {
+				return err
 			}
-			item, err := loadSpoolItem(cmd.Context(), storage, spoolKey(args[0]))
+			item, err := loadSpoolItem(cmd.Context(), storage, key)
 			if err != nil {
 				return fmt.Errorf("spool item %s: %w", args[0], err)
 			}
@@ -120,10 +121,11 @@ its next pass over the whole spool (within 30 s).`,
 			if err != nil {
 				return err
 			}
-			if !validSpoolName(args[0]) {
-				return errNotSpoolName
+			key, err := itemKey(args[0])
+			if err != nil {
+				return err
 			}
-			ctx, key := cmd.Context(), spoolKey(args[0])
+			ctx := cmd.Context()
 			// Under the item's lock, or a worker mid-attempt would write it back.
 			if err := storage.Lock(ctx, key); err != nil {
 				return err
