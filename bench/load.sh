@@ -3,7 +3,7 @@
 # alternates five configurations and reports requests/s, p99 and Caddy's
 # CPU per request for each:
 #   (a)  reverse_proxy alone, posting the same callbacks to a plain route
-#   (b)  zego_callback + reverse_proxy, every request a distinct, valid,
+#   (b)  zego_callback delivering through reverse_proxy, every request a distinct, valid,
 #        never-seen callback; Caddy's default logging (no access log)
 #   (A)  (a) on a site with the access log on (one line per request)
 #   (B)  (b) on that site
@@ -63,8 +63,11 @@ http://127.0.0.1:$caddy_port {
 		reverse_proxy 127.0.0.1:$upstream_port
 	}
 	route /zego/compose {
-		zego_callback {env.ZEGO_CALLBACK_SECRET}
-		reverse_proxy 127.0.0.1:$upstream_port
+		zego_callback {env.ZEGO_CALLBACK_SECRET} {
+			deliver {
+				reverse_proxy 127.0.0.1:$upstream_port
+			}
+		}
 	}
 }
 http://127.0.0.1:$logged_port {
@@ -75,8 +78,11 @@ http://127.0.0.1:$logged_port {
 		reverse_proxy 127.0.0.1:$upstream_port
 	}
 	route /zego/compose {
-		zego_callback {env.ZEGO_CALLBACK_SECRET}
-		reverse_proxy 127.0.0.1:$upstream_port
+		zego_callback {env.ZEGO_CALLBACK_SECRET} {
+			deliver {
+				reverse_proxy 127.0.0.1:$upstream_port
+			}
+		}
 	}
 }
 CADDY

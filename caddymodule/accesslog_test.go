@@ -40,35 +40,25 @@ func TestAccessLogCarriesTheOutcome(t *testing.T) {
 	up := newUpstream(t)
 	dir := t.TempDir()
 	accessLog, handlerLog := filepath.Join(dir, "access.log"), filepath.Join(dir, "handler.log")
-	tester := loadCaddy(t, dedupeSecret, fmt.Sprintf(`log handler {
+	tester := startSites(t, dedupeSecret, fmt.Sprintf(`log handler {
 		output file %s
 		include http.handlers.zego_callback
 		level INFO
-	}`, handlerLog), fmt.Sprintf(`
-http://localhost:%d {
-	log {
-		output file %s
-	}
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			app_id 1234567890
-		}
-		reverse_proxy %s
-	}
-	handle_errors {
-		respond "{http.zego.error}"
-	}
-}
-`, httpPort, accessLog, up.Listener.Addr()))
+	}`, handlerLog), site{
+		options:  "app_id 1234567890",
+		upstream: up.URL,
+		extra:    fmt.Sprintf("log {\n\t\toutput file %s\n\t}", accessLog),
+	})
 	task := newTaskID()
-	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
-	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 200, "", "1")
-	wantAnswer(t, send(t, tester, httpPort, callbackFor("forged", 1234567890, task, "3", time.Now())), 401, "bad_signature", "")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "upstream answered 200", "")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "", "1")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: "forged", taskID: task}.body()), 401, "bad_signature", "")
 
 	want := []map[string]any{
-		{"zego_outcome": "forwarded", "zego_event": "compose", "zego_app_id": 1234567890.0, "zego_task_id": task, "status": 200.0},
-		{"zego_outcome": "duplicate", "zego_event": "compose", "zego_app_id": 1234567890.0, "zego_task_id": task, "status": 200.0},
-		{"zego_outcome": "bad_signature", "zego_event": "compose", "zego_app_id": 1234567890.0, "zego_task_id": task, "status": 401.0},
+		{"zego_outcome": "forwarded", "zego_event": "compose", "zego_app_id": 1234567890.0, "zego_task_id": task, "status": 200.0, "zego_secret": fingerprint(dedupeSecret)},
+		{"zego_outcome": "duplicate", "zego_event": "compose", "zego_app_id": 1234567890.0, "zego_task_id": task, "status": 200.0, "zego_secret": fingerprint(dedupeSecret)},
+		// No secret verified a forgery: no fingerprint.
+		{"zego_outcome": "bad_signature", "zego_event": "compose", "zego_app_id": 1234567890.0, "zego_task_id": task, "status": 401.0, "zego_secret": nil},
 	}
 	var lines []map[string]any
 	for deadline := time.Now().Add(5 * time.Second); len(lines) < len(want) && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {

@@ -3,6 +3,7 @@ package caddymodule_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -87,6 +88,7 @@ type upstream struct {
 }
 
 type receivedRequest struct {
+	uri    string // the request URI, query included
 	header http.Header
 	body   []byte
 }
@@ -102,7 +104,7 @@ func newUnstartedUpstream(t testing.TB) *upstream {
 	u.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		u.mu.Lock()
-		u.requests = append(u.requests, receivedRequest{r.Header.Clone(), body})
+		u.requests = append(u.requests, receivedRequest{r.URL.RequestURI(), r.Header.Clone(), body})
 		status, delay := u.status, u.delay
 		if u.failFirst > 0 {
 			u.failFirst--
@@ -142,15 +144,7 @@ func loadCaddy(t testing.TB, secret, extraGlobalOptions, sites string) *caddytes
 	t.Helper()
 	t.Setenv("ZEGO_TEST_SECRET", secret)
 	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
-	tester.InitServer(fmt.Sprintf(`
-{
-	admin localhost:%d
-	http_port %d
-	default_bind 127.0.0.1
-	persist_config off
-	%s
-}
-`, adminPort, httpPort, extraGlobalOptions)+sites, "caddyfile")
+	tester.InitServer(globalOptions(extraGlobalOptions)+sites, "caddyfile")
 	for _, port := range []int{httpPort, secondHTTPPort} {
 		if strings.Contains(sites, fmt.Sprintf("http://localhost:%d", port)) {
 			waitForNewServer(port)
@@ -159,46 +153,57 @@ func loadCaddy(t testing.TB, secret, extraGlobalOptions, sites string) *caddytes
 	return tester
 }
 
+// globalOptions is the global options block loadCaddy starts every
+// Caddyfile with: the in-process Caddy's admin and HTTP ports, loopback
+// only, nothing saved; then extra.
+func globalOptions(extra string) string {
+	return fmt.Sprintf(`
+{
+	admin localhost:%d
+	http_port %d
+	default_bind 127.0.0.1
+	persist_config off
+	%s
+}
+`, adminPort, httpPort, extra)
+}
+
 // waitForNewServer waits, up to two seconds, until three fresh connections
-// in a row to port are answered: just after a config load, the previous
-// server may still accept one on the shared socket and close it unanswered,
-// which a test would read as the handler's doing.
+// in a row to port are answered by an HTTP server: just after a config
+// load, the previous server may still accept one on the shared socket and
+// close it unanswered, or, if it served HTTPS there, answer that the
+// request is not TLS, which a test would read as the handler's doing.
 func waitForNewServer(port int) {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
 	answered := 0
 	for deadline := time.Now().Add(2 * time.Second); answered < 3 && time.Now().Before(deadline); {
 		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusBadRequest && bytes.Contains(body, []byte("HTTP request to an HTTPS server")) {
+				err = errors.New("the previous HTTPS server answered")
+			}
+		}
 		if err != nil {
 			answered = 0
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		resp.Body.Close()
 		answered++
 	}
 }
 
-// startCaddy loads a Caddyfile whose route verifies callbacks and proxies
-// them to up; handle_errors answers a rejection with its reason code.
-// Dedupe is off: several vectors share a task ID, and each must be
-// forwarded as a first delivery.
-func startCaddy(t *testing.T, secret string, maxAge time.Duration, up *upstream) *caddytest.Tester {
-	t.Helper()
-	return loadCaddy(t, secret, "", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			app_id 1234567890
-			max_age %ds
-			dedupe off
-		}
-		reverse_proxy %s
+// vectorSite verifies the public vectors and proxies them to up. They are
+// dated 2025 and Caddy runs on the real clock, so max_age is widened to
+// cover the distance to now plus 200 s. Dedupe is off: several vectors
+// share a task ID, and each must be forwarded as a first delivery.
+func vectorSite(v *verifytest.Set, up *upstream) site {
+	maxAge := time.Since(v.NowTime()) + 200*time.Second
+	return site{
+		options:  fmt.Sprintf("app_id 1234567890\nmax_age %ds\ndedupe off", int(maxAge/time.Second)),
+		upstream: up.URL,
 	}
-	handle_errors {
-		respond "{http.zego.error}"
-	}
-}
-`, httpPort, int(maxAge/time.Second), up.Listener.Addr()))
 }
 
 func post(t *testing.T, tester *caddytest.Tester, tc *verifytest.Case) (*http.Response, string) {
@@ -217,16 +222,14 @@ func post(t *testing.T, tester *caddytest.Tester, tc *verifytest.Case) (*http.Re
 }
 
 // TestCaddyPublicVectors sends every public vector through a real Caddy
-// with reverse_proxy to a real upstream. The vectors are dated 2025 and
-// Caddy runs on the real clock, so max_age is widened to cover the distance
-// to now plus 200 s: stale_timestamp (301 s older than the vectors' "now")
+// whose deliver block proxies to a real upstream. With max_age widened as
+// vectorSite does, stale_timestamp (301 s older than the vectors' "now")
 // still falls outside it, while future_timestamp cannot be tested this way
 // and is covered on the vectors' clock by TestServeHTTPPublicVectors.
 func TestCaddyPublicVectors(t *testing.T) {
 	v := verifytest.Load(t)
 	up := newUpstream(t)
-	maxAge := time.Since(v.NowTime()) + 200*time.Second
-	tester := startCaddy(t, v.Secret, maxAge, up)
+	tester := startSites(t, v.Secret, "", vectorSite(v, up))
 
 	forwarded := 0
 	for _, tc := range v.Cases {
@@ -275,13 +278,14 @@ func TestCaddyPublicVectors(t *testing.T) {
 	}
 }
 
-// TestCaddyUpstreamFailureReachesZEGO: a 5xx from the backend must reach
-// ZEGO unchanged, so that ZEGO retries.
+// TestCaddyUpstreamFailureReachesZEGO: with the spool off, a 5xx from the
+// backend, held back by the handler, must reach ZEGO as the backend wrote
+// it, so that ZEGO retries.
 func TestCaddyUpstreamFailureReachesZEGO(t *testing.T) {
 	v := verifytest.Load(t)
 	up := newUpstream(t)
 	up.setStatus(http.StatusServiceUnavailable)
-	tester := startCaddy(t, v.Secret, time.Since(v.NowTime())+200*time.Second, up)
+	tester := startSites(t, v.Secret, "", vectorSite(v, up))
 	resp, body := post(t, tester, &v.Cases[0])
 	if resp.StatusCode != http.StatusServiceUnavailable || body != "upstream answered 503" || resp.Header.Get("X-Upstream") != "yes" {
 		t.Fatalf("got %d %q, want the upstream's 503", resp.StatusCode, body)
@@ -315,5 +319,54 @@ func TestSuiteWritesNothingInHome(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadWithoutDeliverFails: a zego_callback without a deliver block (the
+// form before it, reverse_proxy after zego_callback in the route), with an
+// empty one, or in JSON without "deliver", fails to load as caddy run and
+// caddy reload would, with an error that says a deliver block is needed;
+// the running config keeps serving.
+func TestLoadWithoutDeliverFails(t *testing.T) {
+	up := newUpstream(t)
+	tester := startSites(t, dedupeSecret, "", site{upstream: up.URL})
+	jsonConfig := func(handler string) string {
+		return fmt.Sprintf(`{"admin":{"listen":"localhost:%d"},"apps":{"http":{"servers":{"edge":{"listen":["127.0.0.1:%d"],"routes":[{"handle":[%s]}]}}}}}`,
+			adminPort, httpPort, handler)
+	}
+	for _, tc := range []struct{ name, contentType, config string }{
+		{"reverse_proxy after zego_callback in the route", "text/caddyfile", globalOptions("") + fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET} {
+			app_id 1234567890
+		}
+		reverse_proxy %s
+	}
+}
+`, httpPort, up.URL)},
+		{"an empty deliver block", "text/caddyfile", globalOptions("") + fmt.Sprintf(`
+http://localhost:%d {
+	route /zego/compose {
+		zego_callback {env.ZEGO_TEST_SECRET} {
+			deliver {
+			}
+		}
+	}
+}
+`, httpPort)},
+		{"JSON without deliver", "application/json", jsonConfig(`{"handler":"zego_callback","secrets":["s"]}`)},
+		{"JSON with a deliver of no routes", "application/json", jsonConfig(`{"handler":"zego_callback","secrets":["s"],"deliver":{"routes":[]}}`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := postConfig(t, tc.contentType, tc.config, true)
+			if status == http.StatusOK {
+				t.Fatal("the config loaded")
+			}
+			if !strings.Contains(body, "zego_callback needs a deliver block") {
+				t.Fatalf("/load answered %d without naming deliver: %s", status, body)
+			}
+			wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: newTaskID()}.body()), 200, "upstream answered 200", "")
+		})
 	}
 }

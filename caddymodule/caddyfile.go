@@ -2,9 +2,9 @@ package caddymodule
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -20,8 +20,32 @@ func init() {
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	handler := new(Handler)
-	err := handler.UnmarshalCaddyfile(h.Dispenser)
-	return handler, err
+	if err := handler.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	if err := handler.FinalizeUnmarshalCaddyfile(h); err != nil {
+		return nil, err
+	}
+	return handler, nil
+}
+
+// FinalizeUnmarshalCaddyfile parses the deliver block as a subroute, as
+// reverse_proxy parses handle_response: its directives need the
+// httpcaddyfile.Helper that UnmarshalCaddyfile does not have.
+func (h *Handler) FinalizeUnmarshalCaddyfile(helper httpcaddyfile.Helper) error {
+	if h.deliverSegment == nil {
+		return nil
+	}
+	handler, err := httpcaddyfile.ParseSegmentAsSubroute(helper.WithDispenser(h.deliverSegment))
+	if err != nil {
+		return err
+	}
+	subroute, ok := handler.(*caddyhttp.Subroute)
+	if !ok {
+		return helper.Errf("deliver: the block was not parsed as a subroute")
+	}
+	h.Deliver, h.deliverSegment = subroute, nil
+	return nil
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -39,10 +63,16 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    dedupe_store memory | storage  # default: memory
 //	    dedupe_max   <entries>       # memory store bound; default: 100000
 //	    keep_query                   # forward the query string; default: dropped
-//	    spool [{                     # redeliver what the upstream did not accept
+//	    sign_upstream <secret>...    # sign forwards with Standard Webhooks (whsec_...); default: off
+//	    deliver_timeout <duration>   # bounds each delivery attempt; default: 10s
+//	    spool [{                     # redeliver what the backend did not accept
 //	        retry   <wait> [<wait>...]  # the last repeats; default: 10s 1m 5m 30m 2h 6h
 //	        max_age <duration>          # then a dead letter; default: 72h
+//	        concurrency <n>             # redeliveries at once; default: 4
 //	    }]
+//	    deliver {                    # required: where verified callbacks go
+//	        reverse_proxy <upstreams...> [{ ... }]  # any handlers, as in a route
+//	    }
 //	}
 //
 // Secrets may be placeholders such as {env.ZEGO_CALLBACK_SECRET}; they are
@@ -59,7 +89,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		option := d.Val()
 		switch option {
-		case "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "spool":
+		case "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "spool", "deliver", "deliver_timeout", "sign_upstream":
 			if seen[option] {
 				return d.Errf("duplicate %s option", option)
 			}
@@ -101,21 +131,19 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil {
 				return err
 			}
-			dur, err := caddy.ParseDuration(value)
-			if err != nil || dur < time.Second {
-				return d.Errf("max_age must be a duration of at least 1s, such as 90s or 5m (%s)", notShown)
+			if h.MaxAge, err = durationArg(d, value, "max_age", "90s or 5m"); err != nil {
+				return err
 			}
-			h.MaxAge = caddy.Duration(dur)
 		case "max_body":
 			value, err := singleArg(d, option, "max_body 64KiB")
 			if err != nil {
 				return err
 			}
 			size, err := humanize.ParseBytes(value)
-			if err != nil || size == 0 || size > maxBodyLimit {
-				return d.Errf("max_body must be a size from 1 byte to 1MiB, such as 65536, 64KiB (65,536 bytes) or 64KB (64,000) (%s)", notShown)
+			if err != nil {
+				return d.Errf("max_body must be a size, such as 65536, 64KiB (65,536 bytes) or 64KB (64,000) (%s)", notShown)
 			}
-			h.MaxBody = int64(size)
+			h.MaxBody = int64(min(size, math.MaxInt64))
 		case "dedupe":
 			value, err := singleArg(d, option, "dedupe 10m")
 			if err != nil {
@@ -123,20 +151,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			if value == "off" {
 				h.DedupeDisabled = true
-			} else {
-				ttl, err := caddy.ParseDuration(value)
-				if err != nil || ttl < time.Second {
-					return d.Errf("dedupe must be off or a duration of at least 1s, such as 10m (%s)", notShown)
-				}
-				h.DedupeTTL = caddy.Duration(ttl)
+			} else if h.DedupeTTL, err = durationArg(d, value, "dedupe", "10m, or off"); err != nil {
+				return err
 			}
 		case "dedupe_store":
 			value, err := singleArg(d, option, "dedupe_store memory")
 			if err != nil {
 				return err
-			}
-			if value != storeMemory && value != storeStorage {
-				return d.Errf("dedupe_store must be %s or %s (%s)", storeMemory, storeStorage, notShown)
 			}
 			h.DedupeStore = value
 		case "dedupe_max":
@@ -144,14 +165,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil {
 				return err
 			}
-			n, err := strconv.Atoi(value)
-			if err != nil || n < 1 {
-				return d.Errf("dedupe_max must be a positive number of entries, such as 100000 (%s)", notShown)
+			if h.DedupeMax, err = strconv.Atoi(value); err != nil {
+				return d.Errf("dedupe_max must be a whole number of entries, such as 100000 (%s)", notShown)
 			}
-			h.DedupeMax = n
 		case "keep_query":
 			if d.NextArg() {
-				return d.ArgErr()
+				return d.Errf("keep_query takes no value (%s)", notShown)
 			}
 			h.KeepQuery = true
 		case "spool":
@@ -160,12 +179,27 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.Spool = spool
+		case "sign_upstream":
+			h.SignUpstream = d.RemainingArgs()
+			if len(h.SignUpstream) == 0 {
+				return d.Err("sign_upstream needs at least one secret, e.g. sign_upstream {file./run/secrets/zego_upstream}")
+			}
+		case "deliver_timeout":
+			value, err := singleArg(d, option, "deliver_timeout 10s")
+			if err != nil {
+				return err
+			}
+			if h.DeliverTimeout, err = durationArg(d, value, option, "10s"); err != nil {
+				return err
+			}
+		case "deliver":
+			if d.NextArg() {
+				return d.Err("deliver takes no argument; its handlers go in its block: deliver { reverse_proxy backend:8000 }")
+			}
+			h.deliverSegment = d.NewFromNextSegment()
 		default:
 			return unrecognizedOption(d, "", handlerOptions)
 		}
-	}
-	if len(h.Secrets) == 0 && len(h.Apps) == 0 {
-		return d.Err("zego_callback needs a secret: zego_callback <secret>, a secret line, or app blocks")
 	}
 	return nil
 }
@@ -176,7 +210,16 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 const notShown = "the value is not shown, as it could be a secret"
 
 // handlerOptions are the subdirectives of zego_callback.
-var handlerOptions = []string{"secret", "app", "app_id", "events", "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "spool"}
+var handlerOptions = []string{"secret", "app", "app_id", "events", "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "sign_upstream", "deliver_timeout", "spool", "deliver"}
+
+// durationArg parses a duration option's value.
+func durationArg(d *caddyfile.Dispenser, value, option, example string) (caddy.Duration, error) {
+	dur, err := caddy.ParseDuration(value)
+	if err != nil {
+		return 0, d.Errf("%s must be a duration, such as %s (%s)", option, example, notShown)
+	}
+	return caddy.Duration(dur), nil
+}
 
 // unrecognizedOption reports an unknown subdirective without quoting it (a
 // secret alone on a line is the likeliest one), suggesting a known option
@@ -220,7 +263,7 @@ func editDistanceAtMost2(a, b string) bool {
 // parseSpoolBlock reads spool's optional block.
 func parseSpoolBlock(d *caddyfile.Dispenser) (*Spool, error) {
 	if d.NextArg() {
-		return nil, d.Err("spool takes no argument; its settings go in a block: spool { retry 10s 1m; max_age 72h }")
+		return nil, d.Err("spool takes no argument; its settings go in a block: spool { retry 10s 1m; max_age 72h; concurrency 4 }")
 	}
 	spool := new(Spool)
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
@@ -231,24 +274,36 @@ func parseSpoolBlock(d *caddyfile.Dispenser) (*Spool, error) {
 				return nil, d.Err("spool: one retry line with at least one wait, e.g. retry 10s 1m 5m 30m 2h 6h")
 			}
 			for _, arg := range args {
-				wait, err := caddy.ParseDuration(arg)
-				if err != nil || wait <= 0 {
-					return nil, d.Errf("spool: retry waits are positive durations such as 10s or 2h (%s)", notShown)
+				wait, err := durationArg(d, arg, "spool: each retry wait", "10s or 2h")
+				if err != nil {
+					return nil, err
 				}
-				spool.Retry = append(spool.Retry, caddy.Duration(wait))
+				spool.Retry = append(spool.Retry, wait)
 			}
 		case "max_age":
 			value, err := singleArg(d, "spool max_age", "max_age 72h")
 			if err != nil {
 				return nil, err
 			}
-			maxAge, err := caddy.ParseDuration(value)
-			if err != nil || maxAge <= 0 || spool.MaxAge != 0 {
-				return nil, d.Errf("spool: one max_age, a positive duration such as 72h (%s)", notShown)
+			if spool.MaxAge != 0 {
+				return nil, d.Err("spool: duplicate max_age option")
 			}
-			spool.MaxAge = caddy.Duration(maxAge)
+			if spool.MaxAge, err = durationArg(d, value, "spool max_age", "72h"); err != nil {
+				return nil, err
+			}
+		case "concurrency":
+			value, err := singleArg(d, "spool concurrency", "concurrency 4")
+			if err != nil {
+				return nil, err
+			}
+			if spool.Concurrency != 0 {
+				return nil, d.Err("spool: duplicate concurrency option")
+			}
+			if spool.Concurrency, err = strconv.Atoi(value); err != nil {
+				return nil, d.Errf("spool concurrency must be a whole number, such as 4 (%s)", notShown)
+			}
 		default:
-			return nil, d.Err("spool: unrecognized setting; use retry or max_age")
+			return nil, d.Err("spool: unrecognized setting; use retry, max_age or concurrency")
 		}
 	}
 	return spool, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddytest"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
 )
@@ -45,6 +46,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		}},
 		{"dedupe off", "zego_callback s {\ndedupe off\n}", Handler{Secrets: []string{"s"}, DedupeDisabled: true}},
 		{"KB is decimal", "zego_callback s {\nmax_body 8KB\n}", Handler{Secrets: []string{"s"}, MaxBody: 8000}},
+		{"sign_upstream with rotation", "zego_callback s {\nsign_upstream {env.NEW} {env.OLD}\n}", Handler{Secrets: []string{"s"}, SignUpstream: []string{"{env.NEW}", "{env.OLD}"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,8 +65,6 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 	cases := []struct {
 		name, input, wantErr string
 	}{
-		{"no secret", `zego_callback`, "needs a secret"},
-		{"no secret in block", "zego_callback {\napp_id 1\n}", "needs a secret"},
 		{"two inline args", `zego_callback OLD-SECRET NEW-SECRET`, "takes at most one argument, the secret"},
 		{"secret without value", "zego_callback {\nsecret\n}", "secret needs one argument"},
 		{"secret with two values", "zego_callback {\nsecret OLD-SECRET NEW-SECRET\n}", "secret takes exactly one argument"},
@@ -74,21 +74,21 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"app_id over uint32", "zego_callback s {\napp_id 1 4294967296\n}", "app_id: value 2 on this line is not a ZEGO AppID"},
 		{"events without value", "zego_callback s {\nevents\n}", "events needs at least one event name, e.g. events compose"},
 		{"max_age without value", "zego_callback s {\nmax_age\n}", "max_age needs a value, e.g. max_age 5m"},
-		{"max_age not a duration", "zego_callback s {\nmax_age soon\n}", "max_age must be a duration of at least 1s, such as 90s or 5m"},
-		{"max_age zero", "zego_callback s {\nmax_age 0s\n}", "max_age must be a duration of at least 1s"},
-		{"max_age negative", "zego_callback s {\nmax_age -5m\n}", "max_age must be a duration of at least 1s"},
+		{"max_age not a duration", "zego_callback s {\nmax_age soon\n}", "max_age must be a duration, such as 90s or 5m (the value is not shown"},
 		{"max_age twice", "zego_callback s {\nmax_age 1m\nmax_age 2m\n}", "duplicate max_age option"},
 		{"max_age two values", "zego_callback s {\nmax_age 1m 2m\n}", "max_age takes one value, e.g. max_age 5m"},
-		{"max_body not a size", "zego_callback s {\nmax_body lots\n}", "max_body must be a size from 1 byte to 1MiB, such as 65536, 64KiB"},
-		{"max_body zero", "zego_callback s {\nmax_body 0\n}", "max_body must be a size from 1 byte to 1MiB"},
-		{"max_body over 1MiB", "zego_callback s {\nmax_body 2MiB\n}", "max_body must be a size from 1 byte to 1MiB"},
+		{"max_body not a size", "zego_callback s {\nmax_body lots\n}", "max_body must be a size, such as 65536, 64KiB"},
 		{"max_body twice", "zego_callback s {\nmax_body 1KiB\nmax_body 2KiB\n}", "duplicate max_body option"},
 		{"dedupe without value", "zego_callback s {\ndedupe\n}", "dedupe needs a value, e.g. dedupe 10m"},
-		{"dedupe not a duration", "zego_callback s {\ndedupe sometimes\n}", "dedupe must be off or a duration"},
+		{"dedupe not a duration", "zego_callback s {\ndedupe sometimes\n}", "dedupe must be a duration, such as 10m, or off"},
 		{"dedupe twice", "zego_callback s {\ndedupe 1m\ndedupe off\n}", "duplicate dedupe option"},
-		{"dedupe_store unknown", "zego_callback s {\ndedupe_store redis\n}", "dedupe_store must be memory or storage (the value is not shown"},
-		{"dedupe_max zero", "zego_callback s {\ndedupe_max 0\n}", "dedupe_max must be a positive number"},
-		{"dedupe_max not a number", "zego_callback s {\ndedupe_max many\n}", "dedupe_max must be a positive number"},
+		{"dedupe_max not a number", "zego_callback s {\ndedupe_max many\n}", "dedupe_max must be a whole number of entries"},
+		{"sign_upstream without a secret", "zego_callback s {\nsign_upstream\n}", "sign_upstream needs at least one secret"},
+		{"sign_upstream twice", "zego_callback s {\nsign_upstream {env.A}\nsign_upstream {env.B}\n}", "duplicate sign_upstream option"},
+		{"deliver_timeout not a duration", "zego_callback s {\ndeliver_timeout soon\n}", "deliver_timeout must be a duration, such as 10s"},
+		{"deliver_timeout twice", "zego_callback s {\ndeliver_timeout 1s\ndeliver_timeout 2s\n}", "duplicate deliver_timeout option"},
+		{"deliver with an argument", "zego_callback s {\ndeliver backend:8000\n}", "deliver takes no argument; its handlers go in its block"},
+		{"deliver twice", "zego_callback s {\ndeliver {\nrespond 200\n}\ndeliver {\nrespond 200\n}\n}", "duplicate deliver option"},
 		{"app without id", "zego_callback {\napp {\nsecret a\n}\n}", "app needs an AppID and a block: app <app_id> { secret <secret> }"},
 		{"app id not numeric", "zego_callback {\napp x {\nsecret a\n}\n}", "app: the AppID is not a whole number from 0 to 4294967295"},
 		{"app without secret", "zego_callback {\napp 1 {\n}\n}", "app 1 has no secret"},
@@ -96,7 +96,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"app secret without value", "zego_callback {\napp 1 {\nsecret\n}\n}", "secret needs one argument"},
 		{"app secret with two values", "zego_callback {\napp 1 {\nsecret OLD-SECRET NEW-SECRET\n}\n}", "secret takes exactly one argument"},
 		{"unknown option in app", "zego_callback {\napp 1 {\nkey a\n}\n}", "unrecognized subdirective in app 1 (not shown, as it could be a secret); the options are secret"},
-		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective (not shown, as it could be a secret); the options are secret, app, app_id, events, max_age, max_body, dedupe, dedupe_store, dedupe_max, keep_query, spool; did you mean secret?"},
+		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective (not shown, as it could be a secret); the options are secret, app, app_id, events, max_age, max_body, dedupe, dedupe_store, dedupe_max, keep_query, sign_upstream, deliver_timeout, spool, deliver; did you mean secret?"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,8 +132,13 @@ func TestProvisionAndValidateErrors(t *testing.T) {
 		{"app block outside app_id", Handler{Secrets: []string{"visible-secret"}, AppIDs: []uint32{1}, Apps: []AppSecrets{{AppID: 3, Secrets: []string{"visible-secret"}}}}, "app 3 has an app block but is not in app_id (JSON: app_ids)"},
 		{"dedupe TTL under a second", Handler{Secrets: []string{"visible-secret"}, DedupeTTL: caddy.Duration(-time.Second), DedupeStore: "storage"}, `dedupe must be off or at least 1s, not -1s: in JSON "dedupe" is in nanoseconds or a string such as "10m"`},
 		{"negative dedupe_max", Handler{Secrets: []string{"visible-secret"}, DedupeMax: -1}, "dedupe_max must be a positive number of entries, such as 100000, not -1"},
-		{"unknown dedupe store", Handler{Secrets: []string{"visible-secret"}, DedupeStore: "redis"}, `dedupe_store must be memory or storage, not "redis"`},
+		{"unknown dedupe store", Handler{Secrets: []string{"visible-secret"}, DedupeStore: "redis"}, "dedupe_store must be memory or storage (the value is not shown"},
 		{"bad event name", Handler{Secrets: []string{"visible-secret"}, Events: []string{"com pose"}}, "events: entry 1 of 1 is not a supported event; use all, or some of compose, room_create"},
+		{"zero max_age in JSON", Handler{Secrets: []string{"visible-secret"}, MaxAge: caddy.Duration(time.Millisecond)}, "max_age must be at least 1s, not 1ms"},
+		{"negative deliver_timeout", Handler{Secrets: []string{"visible-secret"}, DeliverTimeout: caddy.Duration(-time.Second)}, "deliver_timeout must be at least 100ms, such as 10s, not -1s"},
+		{"no deliver", Handler{Secrets: []string{"visible-secret"}}, "zego_callback needs a deliver block that says where verified callbacks go"},
+		{"dedupe that would overflow", Handler{Secrets: []string{"visible-secret"}, DedupeTTL: caddy.Duration(2500000 * time.Hour)}, "dedupe must be at most 87600h0m0s, not 2500000h0m0s"},
+		{"empty deliver", Handler{Secrets: []string{"visible-secret"}, Deliver: &caddyhttp.Subroute{}}, "is no longer used: move it into deliver"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,7 +162,7 @@ func TestProvisionAndValidateErrors(t *testing.T) {
 func TestProvisionResolvesPlaceholders(t *testing.T) {
 	t.Setenv("ZEGO_TEST_SECRET", "secret")
 	v := verifytest.Load(t)
-	h := &Handler{Secrets: []string{"{env.ZEGO_TEST_SECRET}"}, now: func() time.Time { return time.Unix(1470820198, 0) }}
+	h := &Handler{Secrets: []string{"{env.ZEGO_TEST_SECRET}"}, Deliver: testDeliver(), now: func() time.Time { return time.Unix(1470820198, 0) }}
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
 	if err := h.Provision(ctx); err != nil {
@@ -174,18 +179,25 @@ func TestProvisionResolvesPlaceholders(t *testing.T) {
 	}
 }
 
-// TestAdapt pins what a Caddyfile becomes: the JSON field names, and that
-// zego_callback runs before reverse_proxy whatever order they are written in.
+// TestAdapt pins what a Caddyfile becomes: the JSON field names, and the
+// deliver block as a subroute of the handler, whose reverse_proxy is no
+// handler of the site's route.
 func TestAdapt(t *testing.T) {
 	caddytest.AssertAdapt(t, `
 :8080 {
-	reverse_proxy 127.0.0.1:9
 	zego_callback {env.ZEGO_CALLBACK_SECRET} {
 		secret next-secret
 		app_id 1 2
 		events compose
 		max_age 90s
 		max_body 8KiB
+		deliver_timeout 5s
+		spool {
+			concurrency 8
+		}
+		deliver {
+			reverse_proxy 127.0.0.1:9
+		}
 	}
 }`, "caddyfile", `{
 	"apps": {
@@ -203,6 +215,23 @@ func TestAdapt(t *testing.T) {
 										1,
 										2
 									],
+									"deliver": {
+										"routes": [
+											{
+												"handle": [
+													{
+														"handler": "reverse_proxy",
+														"upstreams": [
+															{
+																"dial": "127.0.0.1:9"
+															}
+														]
+													}
+												]
+											}
+										]
+									},
+									"deliver_timeout": 5000000000,
 									"events": [
 										"compose"
 									],
@@ -212,15 +241,10 @@ func TestAdapt(t *testing.T) {
 									"secrets": [
 										"{env.ZEGO_CALLBACK_SECRET}",
 										"next-secret"
-									]
-								},
-								{
-									"handler": "reverse_proxy",
-									"upstreams": [
-										{
-											"dial": "127.0.0.1:9"
-										}
-									]
+									],
+									"spool": {
+										"concurrency": 8
+									}
 								}
 							]
 						}

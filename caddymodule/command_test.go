@@ -19,24 +19,35 @@ import (
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
+
+	"github.com/zegoedge/caddy-zego-callback/caddymodule"
 )
 
-// runCLI runs `caddy zego-callback ARGS` in-process, as registered.
+// runCLI runs `caddy zego-callback ARGS` in-process, as registered, with
+// its standard output and error together.
 func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := executeCLI(t, stdin, &out, &out, args...)
+	return out.String(), err
+}
+
+func executeCLI(t *testing.T, stdin string, out, errOut io.Writer, args ...string) error {
 	t.Helper()
 	registered, ok := caddycmd.Commands()["zego-callback"]
 	if !ok {
 		t.Fatal("zego-callback is not registered")
 	}
+	// As Caddy's root command has it.
+	root := &cobra.Command{Use: "caddy", SilenceUsage: true}
 	cmd := &cobra.Command{Use: registered.Name, Short: registered.Short, Long: registered.Long}
-	registered.CobraFunc(cmd)
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetIn(strings.NewReader(stdin))
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
+	caddymodule.AddCommands(cmd, strings.NewReader(stdin), out, errOut)
+	root.AddCommand(cmd)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(append([]string{"zego-callback"}, args...))
+	return root.Execute()
 }
 
 // TestCLISignKnownAnswer signs ZEGO's worked example: the signature must be
@@ -112,7 +123,7 @@ func TestCLIFlagErrors(t *testing.T) {
 // the handler in a real Caddy and reaches the upstream normalized.
 func TestCLISignAcceptedByHandler(t *testing.T) {
 	up := newUpstream(t)
-	tester := startDedupeCaddy(t, up, "", "")
+	tester := startSites(t, dedupeSecret, "", site{upstream: up.URL})
 	for _, format := range []string{"json", "form", "encoded-json"} {
 		t.Run(format, func(t *testing.T) {
 			task := newTaskID()
@@ -144,7 +155,7 @@ func TestCLISignAcceptedByHandler(t *testing.T) {
 // exactly three attempts.
 func TestCLISendRetries(t *testing.T) {
 	up := newUpstream(t)
-	startDedupeCaddy(t, up, "", "")
+	startSites(t, dedupeSecret, "", site{upstream: up.URL})
 	up.mu.Lock()
 	up.failFirst = 2
 	up.mu.Unlock()
@@ -228,15 +239,8 @@ func TestCLIVerify(t *testing.T) {
 // runCLISplit is runCLI with standard output and standard error apart.
 func runCLISplit(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	registered := caddycmd.Commands()["zego-callback"]
-	cmd := &cobra.Command{Use: registered.Name, Short: registered.Short, Long: registered.Long}
-	registered.CobraFunc(cmd)
 	var out, errOut bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetIn(strings.NewReader(stdin))
-	cmd.SetArgs(args)
-	err = cmd.Execute()
+	err = executeCLI(t, stdin, &out, &errOut, args...)
 	return out.String(), errOut.String(), err
 }
 
@@ -352,8 +356,8 @@ func TestCLIVerifyHelp(t *testing.T) {
 }
 
 // TestCLIExitStatus runs the real caddy main in a child process: accepted
-// exits 0, rejected 2 with the verdict on stdout and nothing on stderr, a
-// usage error 1 with the error on stderr.
+// exits 0, rejected 2 with the verdict on stdout and Caddy's error line
+// naming the reason on stderr, a usage error 1 with the error on stderr.
 func TestCLIExitStatus(t *testing.T) {
 	t.Setenv("ZEGO_TEST_CLI_SECRET", "s3")
 	good := signCLI(t, "--secret", "s3")
@@ -365,7 +369,7 @@ func TestCLIExitStatus(t *testing.T) {
 		wantStdout, wantErr string
 	}{
 		{"accepted", good, []string{"verify", "--secret-env", "ZEGO_TEST_CLI_SECRET"}, 0, "ok: signature valid", ""},
-		{"rejected", bad, []string{"verify", "--secret-env", "ZEGO_TEST_CLI_SECRET"}, 2, "bad_signature: ", ""},
+		{"rejected", bad, []string{"verify", "--secret-env", "ZEGO_TEST_CLI_SECRET"}, 2, "bad_signature: ", "the callback is rejected: bad_signature"},
 		{"no verdict", good, []string{"verify", "--bogus"}, 1, "", "unknown flag: --bogus"},
 		{"no verdict: unset variable", good, []string{"verify", "--secret-env", "ZEGO_TEST_CLI_UNSET"}, 1, "", "ZEGO_TEST_CLI_UNSET (from --secret-env) is empty or unset"},
 	}
@@ -486,14 +490,19 @@ http://prod.example.com {
 				secret {file.`+secretFile+`}
 			}
 			max_age 10m
+			deliver {
+				reverse_proxy 127.0.0.1:9
+			}
 		}
-		reverse_proxy 127.0.0.1:9
 	}
 }
 http://staging.example.com {
 	route /zego/compose {
-		zego_callback staging-secret
-		reverse_proxy 127.0.0.1:9
+		zego_callback staging-secret {
+			deliver {
+				reverse_proxy 127.0.0.1:9
+			}
+		}
 	}
 }
 `), 0o600); err != nil {
@@ -533,7 +542,8 @@ http://staging.example.com {
 	// A JSON config, found by its extension, works the same.
 	jsonConfig := filepath.Join(dir, "caddy.json")
 	if err := os.WriteFile(jsonConfig, []byte(`{"apps":{"http":{"servers":{"edge":{"listen":[":80"],"routes":[{"handle":[
-		{"handler":"zego_callback","secrets":["{file.`+secretFile+`}"],"app_ids":[5]}]}]}}}}}`), 0o600); err != nil {
+		{"handler":"zego_callback","secrets":["{file.`+secretFile+`}"],"app_ids":[5],
+		 "deliver":{"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9"}]}]}]}}]}]}}}}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	body := signCLI(t, "--secret", "app2-from-file", "--app-id", "5")
@@ -590,17 +600,8 @@ func TestCLISendCACert(t *testing.T) {
 // to --cacert, and fails without it.
 func TestCLISendTLSInternal(t *testing.T) {
 	up := newUpstream(t)
-	loadCaddy(t, "tls-internal-secret", fmt.Sprintf("skip_install_trust\n\thttps_port %d", secondHTTPPort), fmt.Sprintf(`
-https://localhost:%d {
-	tls internal
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			app_id 1234567890
-		}
-		reverse_proxy %s
-	}
-}
-`, secondHTTPPort, up.Listener.Addr()))
+	startSites(t, "tls-internal-secret", fmt.Sprintf("skip_install_trust\n\thttps_port %d", secondHTTPPort),
+		site{port: secondHTTPPort, https: true, options: "app_id 1234567890", upstream: up.URL})
 
 	resp, err := http.Get(fmt.Sprintf("http://localhost:%d/pki/ca/local", adminPort))
 	if err != nil {

@@ -12,9 +12,17 @@ import (
 
 // validateCaddyfile does what `caddy validate --adapter caddyfile` does with
 // a site whose route holds directive: adapt, then load without starting.
+// A directive without a deliver block is given one that answers 200.
 func validateCaddyfile(t *testing.T, directive string) error {
 	t.Helper()
-	site := "http://127.0.0.1:1 {\n\troute {\n\t\t" + directive + "\n\t\trespond 200\n\t}\n}\n"
+	if !strings.Contains(directive, "deliver {") {
+		if strings.HasSuffix(directive, "}") {
+			directive = directive[:len(directive)-1] + "deliver {\nrespond 200\n}\n}"
+		} else {
+			directive += " {\ndeliver {\nrespond 200\n}\n}"
+		}
+	}
+	site := "http://127.0.0.1:1 {\n\troute {\n\t\t" + directive + "\n\t}\n}\n"
 	adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(site), nil)
 	if err != nil {
 		return err
@@ -22,9 +30,13 @@ func validateCaddyfile(t *testing.T, directive string) error {
 	return validateConfig(t, adapted)
 }
 
-// validateHandlerJSON loads a JSON config whose only route is handler.
+// validateHandlerJSON loads a JSON config whose only route is handler. A
+// handler without "deliver" is given one that answers 200.
 func validateHandlerJSON(t *testing.T, handler string) error {
 	t.Helper()
+	if !strings.Contains(handler, `"deliver"`) {
+		handler = handler[:len(handler)-1] + `,"deliver":{"routes":[{"handle":[{"handler":"static_response"}]}]}}`
+	}
 	config := `{"apps":{"http":{"servers":{"srv0":{"listen":["127.0.0.1:1"],"routes":[{"handle":[` + handler + `]}]}}}}}`
 	return validateConfig(t, []byte(config))
 }
@@ -62,6 +74,7 @@ func TestCaddyfileErrorsNeverQuoteSecrets(t *testing.T) {
 		{"secret in dedupe", "zego_callback {env.X} {\ndedupe " + secret + "\n}"},
 		{"secret in dedupe_store", "zego_callback {env.X} {\ndedupe_store " + secret + "\n}"},
 		{"secret in dedupe_max", "zego_callback {env.X} {\ndedupe_max " + secret + "\n}"},
+		{"secret as sign_upstream's, not in whsec_ form", "zego_callback {env.X} {\nsign_upstream " + secret + "\n}"},
 		{"secret as a repeated option's value", "zego_callback {env.X} {\nmax_age 1m\nmax_age " + secret + "\n}"},
 		{"top-level secret beside app blocks", "zego_callback " + secret + " {\napp 1 {\nsecret {env.X}\n}\n}"},
 	}
@@ -99,7 +112,17 @@ func TestConfigErrorsNameTheOption(t *testing.T) {
 		wantErr               []string
 	}{
 		{name: "max_body not a size", caddyfile: "zego_callback {env.ZEGO_TEST_CONFIG_SECRET} {\nmax_body lots\n}",
-			wantErr: []string{"max_body must be a size from 1 byte to 1MiB, such as 65536, 64KiB (65,536 bytes) or 64KB (64,000)", "Caddyfile:4"}},
+			wantErr: []string{"max_body must be a size, such as 65536, 64KiB (65,536 bytes) or 64KB (64,000)", "Caddyfile:4"}},
+		{name: "max_body over 1MiB", caddyfile: "zego_callback {env.ZEGO_TEST_CONFIG_SECRET} {\nmax_body 2MiB\n}",
+			wantErr: []string{"max_body must be from 1 to 1048576 bytes (1MiB), not 2097152"}},
+		{name: "deliver_timeout in JSON as seconds", json: `{"handler":"zego_callback",` + secret + `,"deliver_timeout":10}`,
+			wantErr: []string{`deliver_timeout must be at least 100ms, such as 10s, not 10ns: in JSON a duration is in nanoseconds (10000000000) or a string such as "10s"`}},
+		{name: "no deliver in JSON", json: `{"handler":"zego_callback",` + secret + `,"deliver":null}`,
+			wantErr: []string{`zego_callback needs a deliver block`, `(JSON: "deliver": {"routes": [...]})`}},
+		{name: "a deliver with no routes in JSON", json: `{"handler":"zego_callback",` + secret + `,"deliver":{"routes":[]}}`,
+			wantErr: []string{`zego_callback needs a deliver block`}},
+		{name: "the old form: reverse_proxy after zego_callback", caddyfile: "zego_callback {env.ZEGO_TEST_CONFIG_SECRET} {\ndeliver {\n}\n}\nreverse_proxy 127.0.0.1:9",
+			wantErr: []string{`zego_callback needs a deliver block`, "move it into deliver"}},
 		{name: "max_age in JSON as a bare number of seconds", json: `{"handler":"zego_callback",` + secret + `,"max_age":300}`,
 			wantErr: []string{`max_age must be at least 1s, not 300ns: in JSON a duration is in nanoseconds (300000000000) or a string such as "5m"`}},
 		{name: "max_body in JSON over 1MiB", json: `{"handler":"zego_callback",` + secret + `,"max_body":2097152}`,
@@ -116,12 +139,14 @@ func TestConfigErrorsNameTheOption(t *testing.T) {
 			wantErr: []string{"app 1 is configured twice: give it one app block with all its secrets (JSON: one entry in apps)"}},
 		{name: "a bad event name", json: `{"handler":"zego_callback",` + secret + `,"events":["compose","room close"]}`,
 			wantErr: []string{"events: entry 2 of 2 is not a supported event; use all, or some of compose, room_create"}},
+		{name: "no secret", caddyfile: "zego_callback {\napp_id 1\n}",
+			wantErr: []string{"at least one secret is required: zego_callback <secret>, a secret line, or app blocks"}},
 		{name: "no secret in JSON", json: `{"handler":"zego_callback","app_ids":[1]}`,
 			wantErr: []string{"at least one secret is required: zego_callback <secret>, a secret line, or app blocks (JSON: secrets, or apps)"}},
 		{name: "a secret that resolves to nothing", json: `{"handler":"zego_callback","secrets":["{env.ZEGO_TEST_UNSET_SECRET}"]}`,
 			wantErr: []string{"secret 1 of 1 is empty after resolving placeholders: is its environment variable set for the Caddy process"}},
 		{name: "an unknown dedupe store", json: `{"handler":"zego_callback",` + secret + `,"dedupe_store":"redis"}`,
-			wantErr: []string{`dedupe_store must be memory or storage, not "redis"`}},
+			wantErr: []string{"dedupe_store must be memory or storage (the value is not shown"}},
 		{name: "a negative dedupe_max", json: `{"handler":"zego_callback",` + secret + `,"dedupe_max":-1}`,
 			wantErr: []string{"dedupe_max must be a positive number of entries, such as 100000, not -1"}},
 	}
@@ -189,6 +214,27 @@ func TestTopLevelSecretBesideAppBlocks(t *testing.T) {
 	} {
 		if err := validateCaddyfile(t, valid); err != nil {
 			t.Errorf("%q: %v", valid, err)
+		}
+	}
+}
+
+// TestSecretPlaceholdersUnknownAtLoad: the Caddyfile turns {file.NAME}
+// without a '/' (and the {file.} left by an unset {$VAR}) into a request
+// placeholder, which Caddy does not resolve at load. Kept, the secret
+// would be that placeholder's public text, and anyone could sign with it:
+// the load must fail, for ZEGO's secrets and sign_upstream's alike.
+func TestSecretPlaceholdersUnknownAtLoad(t *testing.T) {
+	t.Setenv("ZEGO_TEST_UNSET_FILE", "")
+	for _, directive := range []string{
+		"zego_callback {file.zego_secret} {\n\tdeliver {\n\t\trespond 200\n\t}\n}",
+		"zego_callback {file.{$ZEGO_TEST_UNSET_FILE}} {\n\tdeliver {\n\t\trespond 200\n\t}\n}",
+		"zego_callback {\n\tsecret {env.ZEGO_TEST_SECRET}\n\tsecret {http.request.header.X-Secret}\n}",
+		"zego_callback {env.ZEGO_TEST_SECRET} {\n\tsign_upstream {file.upstream_secret}\n}",
+	} {
+		t.Setenv("ZEGO_TEST_SECRET", "secret")
+		err := validateCaddyfile(t, directive)
+		if err == nil || !strings.Contains(err.Error(), "holds a placeholder that Caddy cannot resolve when it loads the config") {
+			t.Errorf("%q: %v", directive, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,19 +28,47 @@ const (
 	DefaultDedupeMax = 100_000
 	storeMemory      = "memory"
 	storeStorage     = "storage"
+	// markSlack is how much longer than deliver_timeout an in-flight mark
+	// holds: a mark older than that belongs to an attempt that is over (its
+	// instance crashed or froze) and is taken over.
+	markSlack = 5 * time.Second
 )
 
-// dedupeStore holds the two dedupe records and the in-flight marks.
+// dedupeStore holds one secret's dedupe records and in-flight marks.
 // Records are identified by 128-bit IDs.
 type dedupeStore interface {
-	// claimSignature records that a signed triple came with the document
-	// digest, and reports whether it came before with another document.
-	claimSignature(ctx context.Context, id, digest [16]byte, ttl time.Duration) (replayed bool, err error)
+	// claim marks the delivery id in flight, after recording the signature
+	// with its document digest when sig is not nil. It answers
+	// verify.ErrReplayedSignature (the signature came before with another
+	// document), errDuplicate (delivered already) or verify.ErrInFlight
+	// (another delivery holds the mark, and is not older than staleAfter);
+	// any other error is the store's failure.
+	claim(ctx context.Context, id [16]byte, sig *signatureClaim, staleAfter time.Duration) error
 	delivered(ctx context.Context, id [16]byte) (bool, error)
-	markDelivered(ctx context.Context, id [16]byte, ttl time.Duration) error
-	// tryLock marks a delivery in flight; false means another holds it.
-	tryLock(ctx context.Context, id [16]byte) (bool, error)
-	unlock(ctx context.Context, id [16]byte) error
+	// finish records the delivery when deliveredTTL > 0 and clears the
+	// mark when marked (claim set it).
+	finish(ctx context.Context, id [16]byte, deliveredTTL time.Duration, marked bool) error
+}
+
+// signatureClaim is a signed triple with the document it came with.
+type signatureClaim struct {
+	id, digest [16]byte
+	ttl        time.Duration
+}
+
+// dedupe is the duplicate and replay protection of one handler: one store
+// per secret. A nil *dedupe is dedupe off.
+type dedupe struct {
+	ttl        time.Duration
+	staleAfter time.Duration
+	stores     map[string]dedupeStore // by scope
+	scopesFor  func(appID uint32) []string
+	validUntil func(*verify.Callback) time.Time
+	now        func() time.Time
+	logger     *zap.Logger
+	// memoryPoolKeys are the memory stores this handler holds in
+	// memoryStores, released in Cleanup.
+	memoryPoolKeys []string
 }
 
 // memoryStores lets a memory store outlive config reloads: a new config's
@@ -48,52 +76,59 @@ type dedupeStore interface {
 // predecessor used.
 var memoryStores = caddy.NewUsagePool()
 
-// provisionDedupe sets up one store for each secret, unless dedupe is off.
-// topSecrets and appSecrets are the resolved secrets, in the verifier's
-// order, so that Callback.SecretIndex picks the store of the secret that
-// verified a callback.
-func (h *Handler) provisionDedupe(ctx caddy.Context, topSecrets []string, appSecrets map[uint32][]string) error {
+// newDedupe opens one store for each secret, or returns nil when dedupe is
+// off.
+func (h *Handler) newDedupe(ctx caddy.Context) (*dedupe, error) {
 	if h.DedupeDisabled {
-		return nil
+		return nil, nil
 	}
-	if h.DedupeTTL == 0 {
-		h.DedupeTTL = caddy.Duration(DefaultDedupeTTL)
+	dd := &dedupe{
+		ttl:        time.Duration(h.DedupeTTL),
+		staleAfter: time.Duration(h.DeliverTimeout) + markSlack,
+		stores:     make(map[string]dedupeStore),
+		scopesFor:  h.scopesFor,
+		validUntil: h.verifier.ValidUntil,
+		now:        h.clock(),
+		logger:     h.logger,
 	}
-	if h.DedupeStore == "" {
-		h.DedupeStore = storeMemory
+	scopes := append([]string(nil), h.topScopes...)
+	for _, appScopes := range h.appScopes {
+		scopes = append(scopes, appScopes...)
 	}
-	if h.DedupeMax == 0 {
-		h.DedupeMax = DefaultDedupeMax
-	}
-	// checkSettings, which Provision runs first, has checked the values.
-	h.storesByScope = make(map[string]dedupeStore)
-	storesOf := func(secrets []string) ([]scopedStore, error) {
-		stores := make([]scopedStore, len(secrets))
-		for i, secret := range secrets {
-			scope := secretScope(secret)
-			store, ok := h.storesByScope[scope]
-			if !ok {
-				var err error
-				if store, err = h.newStore(ctx, scope); err != nil {
-					return nil, err
-				}
-				h.storesByScope[scope] = store
-			}
-			stores[i] = scopedStore{scope, store}
+	for _, scope := range scopes {
+		if _, ok := dd.stores[scope]; ok {
+			continue
 		}
-		return stores, nil
-	}
-	var err error
-	if h.topStores, err = storesOf(topSecrets); err != nil {
-		return err
-	}
-	h.appStores = make(map[uint32][]scopedStore, len(appSecrets))
-	for appID, secrets := range appSecrets {
-		if h.appStores[appID], err = storesOf(secrets); err != nil {
-			return err
+		if h.DedupeStore == storeStorage {
+			store := &storageStore{storage: ctx.Storage(), now: dd.now, prefix: path.Join(storagePrefix, "dedupe", scope), logger: h.logger}
+			// The config's context ends when the config is unloaded.
+			go store.sweepEvery(ctx, dd.ttl)
+			dd.stores[scope] = store
+			continue
 		}
+		// Each secret has its own ring of dedupe_max records, so a flood
+		// through one secret evicts only its own. A new dedupe_max starts a
+		// new ring.
+		key := fmt.Sprintf("zego_callback/memory/%s max=%d", scope, h.DedupeMax)
+		value, _, err := memoryStores.LoadOrNew(key, func() (caddy.Destructor, error) {
+			return newMemoryStore(h.DedupeMax, dd.now), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		dd.memoryPoolKeys = append(dd.memoryPoolKeys, key)
+		dd.stores[scope] = value.(*memoryStore)
 	}
-	return nil
+	return dd, nil
+}
+
+// scopesOf names the records of each secret.
+func scopesOf(secrets []string) []string {
+	scopes := make([]string, len(secrets))
+	for i, secret := range secrets {
+		scopes[i] = secretScope(secret)
+	}
+	return scopes
 }
 
 // secretScope names the records of one secret: a callback verified with one
@@ -106,135 +141,111 @@ func secretScope(secret string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// newStore opens the store of one secret's records.
-func (h *Handler) newStore(ctx caddy.Context, scope string) (dedupeStore, error) {
-	if h.DedupeStore == storeStorage {
-		store := &storageStore{storage: ctx.Storage(), now: h.clock(), prefix: path.Join(storagePrefix, "dedupe", scope)}
-		// The config's context ends when the config is unloaded.
-		go store.sweepEvery(ctx, time.Duration(h.DedupeTTL))
-		return store, nil
-	}
-	// Each secret has its own ring of dedupe_max records, so a flood through
-	// one secret evicts only its own. A new dedupe_max starts a new ring.
-	key := fmt.Sprintf("zego_callback/memory/%s max=%d", scope, h.DedupeMax)
-	value, _, err := memoryStores.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return newMemoryStore(h.DedupeMax, h.clock()), nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	h.memoryPoolKeys = append(h.memoryPoolKeys, key)
-	return value.(*memoryStore), nil
-}
+// secretFingerprint names a secret for an operator (the access log, the
+// CLI): the start of its scope, a labelled hash that reveals nothing.
+func secretFingerprint(scope string) string { return scope[:8] }
 
-// scopedStore is the store of one secret's records, and its scope.
-type scopedStore struct {
-	scope string
-	store dedupeStore
-}
-
-// storesFor returns the stores of the secrets that may verify app's
-// callbacks, in the verifier's order.
-func (h *Handler) storesFor(appID uint32) []scopedStore {
-	if stores, ok := h.appStores[appID]; ok {
-		return stores
-	}
-	return h.topStores
-}
-
-// Cleanup releases the memory stores no config uses any more.
+// Cleanup releases what the handler holds beyond its config: its memory
+// stores and its place at the spool's worker.
 func (h *Handler) Cleanup() error {
 	var errs []error
-	for _, key := range h.memoryPoolKeys {
-		if _, err := memoryStores.Delete(key); err != nil {
-			errs = append(errs, err)
+	if h.dedupe != nil {
+		for _, key := range h.dedupe.memoryPoolKeys {
+			if _, err := memoryStores.Delete(key); err != nil {
+				errs = append(errs, err)
+			}
 		}
+	}
+	if h.spooler != nil {
+		errs = append(errs, h.spooler.close(h))
 	}
 	return errors.Join(errs...)
 }
 
-// claim decides whether a verified callback may be forwarded now: not a
-// tampered replay of a signature already seen, not already delivered, and
-// not being delivered right now. On success it marks the delivery in flight
-// (d.inFlight; release clears it). A store failure never stops
-// a genuine callback, as a duplicate beats a loss; it is logged at WARN.
-func (h *Handler) claim(r *http.Request, d *delivery) error {
-	ctx := r.Context()
-	callback := &d.callback
-	stores := h.storesFor(callback.AppID)
-	own := stores[callback.SecretIndex()]
-	d.store, d.scope = own.store, own.scope
+// claim is a delivery marked in flight; a nil *claim marks nothing.
+type claim struct {
+	dd    *dedupe
+	store dedupeStore
+	id    [16]byte
+	// marked: the store holds the mark (a store failure lets the delivery
+	// go ahead unmarked, as a duplicate beats a loss).
+	marked bool
+}
 
+// claim decides whether ZEGO's callback may be delivered now: not a
+// tampered replay of a signature already seen, not delivered already (under
+// any of the app's secrets, so a retry signed with a rotated secret is
+// still a duplicate), not being delivered right now. A store failure never
+// stops a genuine callback; it is logged at WARN.
+func (dd *dedupe) claim(r *http.Request, d *delivery) (*claim, error) {
+	if dd == nil {
+		return nil, nil
+	}
 	// The record outlives every moment at which this timestamp passes the
 	// window, so the signature cannot come back with another document.
-	ttl := h.verifier.ValidUntil(callback).Sub(h.clock()())
-	replayed, err := d.store.claimSignature(ctx, callback.SignatureID(), documentDigest(d.doc), ttl)
+	sig := &signatureClaim{
+		id:     d.callback.SignatureID(),
+		digest: documentDigest(d.doc),
+		ttl:    dd.validUntil(&d.callback).Sub(dd.now()),
+	}
+	return dd.claimDelivery(r.Context(), d, sig, r.RemoteAddr)
+}
+
+// claimRedelivery is claim for a spool item: verified and its signature
+// recorded when it first arrived.
+func (dd *dedupe) claimRedelivery(ctx context.Context, d *delivery) (*claim, error) {
+	if dd == nil {
+		return nil, nil
+	}
+	return dd.claimDelivery(ctx, d, nil, "spool")
+}
+
+func (dd *dedupe) claimDelivery(ctx context.Context, d *delivery, sig *signatureClaim, from string) (*claim, error) {
+	c := &claim{dd: dd, store: dd.stores[d.scope], id: d.idempotencyID}
+	if c.store == nil {
+		return nil, fmt.Errorf("no dedupe store for the secret that verified it")
+	}
+	// Another of the app's secrets may have delivered it already (a retry
+	// signed with the rotated secret): one look per other secret, none in
+	// the usual one-secret case.
+	for _, scope := range dd.scopesFor(d.callback.AppID) {
+		if scope == d.scope {
+			continue
+		}
+		delivered, err := dd.stores[scope].delivered(ctx, d.idempotencyID)
+		if err != nil {
+			dd.storeFailed(d, from, "reading the delivery record", err)
+		}
+		if delivered {
+			return nil, errDuplicate
+		}
+	}
+	err := c.store.claim(ctx, d.idempotencyID, sig, dd.staleAfter)
 	switch {
-	case errors.Is(err, verify.ErrInFlight):
-		return err
-	case err != nil:
-		h.storeFailed(r, callback, "recording the signature", err)
-	case replayed:
-		return verify.ErrReplayedSignature
+	case err == nil:
+		c.marked = true
+	case errors.Is(err, errDuplicate), errors.Is(err, verify.ErrInFlight), errors.Is(err, verify.ErrReplayedSignature):
+		return nil, err
+	default:
+		dd.storeFailed(d, from, "claiming the delivery", err)
 	}
-	return h.claimDelivery(ctx, r, d, stores)
+	return c, nil
 }
 
-// claimRedelivery is claim for a callback the spool redelivers: verified
-// when it first arrived, its signature already recorded then. Only a
-// handler that holds the secret which verified it, for its app, may take
-// it: any other (another site's, after a reload or a rewrite led the
-// redelivery elsewhere) refuses, so that one secret's callback can never
-// reach, or be recorded by, another secret's route.
-func (h *Handler) claimRedelivery(r *http.Request, d *delivery) error {
-	stores := h.storesFor(d.callback.AppID)
-	i := slices.IndexFunc(stores, func(s scopedStore) bool { return s.scope == d.scope })
-	if i < 0 || !h.appAllowed(d.callback.AppID) {
-		return errForeignRedelivery
-	}
-	d.store = stores[i].store
-	return h.claimDelivery(r.Context(), r, d, stores)
-}
-
-// errForeignRedelivery: a redelivery reached a handler that does not hold
-// the secret which verified the callback.
-var errForeignRedelivery = errors.New("the route now leads to a zego_callback that does not hold the secret which verified this callback")
-
-// claimDelivery is the delivery half of claim, shared by ZEGO's own
-// callbacks and the spool's redeliveries: already delivered (under any of
-// the app's secrets, so that a retry signed with a rotated secret is still
-// a duplicate) or in flight stops it.
-func (h *Handler) claimDelivery(ctx context.Context, r *http.Request, d *delivery, stores []scopedStore) error {
-	callback := &d.callback
-	if h.isDelivered(r, d, stores) {
-		return errDuplicate
-	}
-	locked, err := d.store.tryLock(ctx, d.idempotencyID)
-	switch {
-	case err != nil:
-		h.storeFailed(r, callback, "marking the delivery in flight", err)
-		return nil
-	case !locked:
-		return verify.ErrInFlight
-	}
-	d.inFlight = true
-	// Another delivery may have finished between the check and the lock.
-	if h.isDelivered(r, d, stores) {
-		h.release(r, d)
-		return errDuplicate
-	}
-	return nil
-}
-
-// release clears the in-flight mark claim set, if it set one.
-func (h *Handler) release(r *http.Request, d *delivery) {
-	if !d.inFlight {
+// finish records the delivery when it was accepted and clears the mark.
+func (c *claim) finish(ctx context.Context, delivered bool) {
+	if c == nil {
 		return
 	}
-	d.inFlight = false
-	// The request may be over: release the mark regardless.
-	if err := d.store.unlock(context.WithoutCancel(r.Context()), d.idempotencyID); err != nil {
-		h.storeFailed(r, &d.callback, "clearing the in-flight mark", err)
+	ttl := time.Duration(0)
+	if delivered {
+		ttl = c.dd.ttl
+	}
+	if !c.marked && ttl == 0 {
+		return
+	}
+	if err := c.store.finish(ctx, c.id, ttl, c.marked); err != nil {
+		c.dd.logger.Warn("dedupe store failed while recording a delivery", zap.Error(err))
 	}
 }
 
@@ -248,49 +259,25 @@ func documentDigest(doc []byte) [16]byte {
 	return [16]byte(sum[:16])
 }
 
-func (h *Handler) isDelivered(r *http.Request, d *delivery, stores []scopedStore) bool {
-	for _, s := range stores {
-		delivered, err := s.store.delivered(r.Context(), d.idempotencyID)
-		if err != nil {
-			h.storeFailed(r, &d.callback, "reading the delivery record", err)
-			continue
-		}
-		if delivered {
-			return true
-		}
-	}
-	return false
-}
-
-// recordDelivered remembers a delivery the upstream accepted.
-func (h *Handler) recordDelivered(r *http.Request, d *delivery) {
-	if err := d.store.markDelivered(context.WithoutCancel(r.Context()), d.idempotencyID, time.Duration(h.DedupeTTL)); err != nil {
-		h.storeFailed(r, &d.callback, "recording the delivery", err)
-	}
-}
-
-func (h *Handler) storeFailed(r *http.Request, callback *verify.Callback, doing string, err error) {
-	if c := h.logger.Check(zapcore.WarnLevel, "dedupe store failed; forwarding anyway"); c != nil {
-		c.Write(zap.String("while", doing), zap.Error(err), zap.Uint32("app_id", callback.AppID),
-			zap.String("task_id", callback.TaskID), zap.String("remote_addr", r.RemoteAddr))
+func (dd *dedupe) storeFailed(d *delivery, from, doing string, err error) {
+	if c := dd.logger.Check(zapcore.WarnLevel, "dedupe store failed; delivering anyway"); c != nil {
+		c.Write(zap.String("while", doing), zap.Error(err), zap.Uint32("app_id", d.callback.AppID),
+			zap.String("task_id", d.callback.TaskID), zap.String("from", from))
 	}
 }
 
 // storageStore keeps the records in Caddy's configured storage, so that
 // every Caddy instance sharing it shares one view. Each record is one key
-// holding its expiry (and the document digest for signatures); locks are
-// the storage's own.
+// holding its expiry (and the document digest for signatures); the
+// in-flight mark and the signature's check-and-set are the storage's locks.
 type storageStore struct {
 	storage certmagic.Storage
 	now     func() time.Time
 	prefix  string // one secret's records: zego_callback/dedupe/<scope>
+	logger  *zap.Logger
 }
 
 const storagePrefix = "zego_callback"
-
-// storageLockWait bounds how long tryLock waits on a lock another instance
-// holds before answering in_flight.
-const storageLockWait = 100 * time.Millisecond
 
 func (s *storageStore) key(kind string, id [16]byte) string {
 	return path.Join(s.prefix, kind, hex.EncodeToString(id[:]))
@@ -319,6 +306,7 @@ func (s *storageStore) load(ctx context.Context, key string) (digest string, fou
 // sweepEvery deletes expired records every interval until ctx ends; reads
 // ignore them anyway, this only frees the space.
 func (s *storageStore) sweepEvery(ctx context.Context, interval time.Duration) {
+	defer recoverBackground(s.logger, "the dedupe sweeper")
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -333,7 +321,7 @@ func (s *storageStore) sweepEvery(ctx context.Context, interval time.Duration) {
 
 func (s *storageStore) sweep(ctx context.Context) {
 	for _, kind := range []string{"signature", "delivered"} {
-		keys, err := s.storage.List(ctx, path.Join(s.prefix, kind), false)
+		keys, err := listKeys(ctx, s.storage, path.Join(s.prefix, kind))
 		if err != nil {
 			continue // nothing stored yet, or the storage is down: try next time
 		}
@@ -350,30 +338,60 @@ func (s *storageStore) store(ctx context.Context, key, digest string, ttl time.D
 	return s.storage.Store(ctx, key, []byte(value))
 }
 
-func (s *storageStore) claimSignature(ctx context.Context, id, digest [16]byte, ttl time.Duration) (bool, error) {
-	key := s.key("signature", id)
-	// Two instances may claim the same signature at once: serialize them,
-	// and answer a copy that finds the lock taken at once rather than let it
-	// queue on the lock for seconds.
-	locked, err := tryLockStorage(ctx, s.storage, key)
+func (s *storageStore) claim(ctx context.Context, id [16]byte, sig *signatureClaim, staleAfter time.Duration) error {
+	if sig != nil {
+		if err := s.claimSignature(ctx, sig); err != nil {
+			return err
+		}
+	}
+	deliveredKey := s.key("delivered", id)
+	if _, found, err := s.load(ctx, deliveredKey); err != nil || found {
+		return cmp.Or(err, errDuplicate)
+	}
+	// A mark whose holder is gone goes stale on its own: the storage's
+	// locks are kept fresh by their holder (file_system: stale after 10 s;
+	// see tryLockStorage for one left empty by a full disk).
+	locked, err := tryLockStorage(ctx, s.storage, s.key("inflight", id), s.logger, staleAfter)
+	switch {
+	case err != nil:
+		return err
+	case !locked:
+		return verify.ErrInFlight
+	}
+	// Another delivery may have finished between the check and the lock.
+	if _, found, err := s.load(ctx, deliveredKey); err != nil || found {
+		_ = s.storage.Unlock(context.WithoutCancel(ctx), s.key("inflight", id))
+		return cmp.Or(err, errDuplicate)
+	}
+	return nil
+}
+
+// claimSignature records the signature with its document, serializing two
+// instances claiming one signature at once.
+func (s *storageStore) claimSignature(ctx context.Context, sig *signatureClaim) error {
+	key := s.key("signature", sig.id)
+	locked, err := tryLockStorage(ctx, s.storage, key, s.logger, brokenLockAfter) // held for a read and a write
 	if err != nil {
-		return false, err
+		return err
 	}
 	if !locked {
-		return false, verify.ErrInFlight
+		return verify.ErrInFlight
 	}
 	defer func() {
 		_ = s.storage.Unlock(context.WithoutCancel(ctx), key) // a lock left behind goes stale on its own
 	}()
 	seen, found, err := s.load(ctx, key)
 	if err != nil {
-		return false, err
+		return err
 	}
-	digestHex := hex.EncodeToString(digest[:])
+	digestHex := hex.EncodeToString(sig.digest[:])
 	if found {
-		return seen != digestHex, nil
+		if seen != digestHex {
+			return verify.ErrReplayedSignature
+		}
+		return nil
 	}
-	return false, s.store(ctx, key, digestHex, ttl)
+	return s.store(ctx, key, digestHex, sig.ttl)
 }
 
 func (s *storageStore) delivered(ctx context.Context, id [16]byte) (bool, error) {
@@ -381,14 +399,13 @@ func (s *storageStore) delivered(ctx context.Context, id [16]byte) (bool, error)
 	return found, err
 }
 
-func (s *storageStore) markDelivered(ctx context.Context, id [16]byte, ttl time.Duration) error {
-	return s.store(ctx, s.key("delivered", id), "", ttl)
-}
-
-func (s *storageStore) tryLock(ctx context.Context, id [16]byte) (bool, error) {
-	return tryLockStorage(ctx, s.storage, s.key("inflight", id))
-}
-
-func (s *storageStore) unlock(ctx context.Context, id [16]byte) error {
-	return s.storage.Unlock(ctx, s.key("inflight", id))
+func (s *storageStore) finish(ctx context.Context, id [16]byte, deliveredTTL time.Duration, marked bool) error {
+	var recordErr, unlockErr error
+	if deliveredTTL > 0 {
+		recordErr = s.store(ctx, s.key("delivered", id), "", deliveredTTL)
+	}
+	if marked {
+		unlockErr = s.storage.Unlock(ctx, s.key("inflight", id))
+	}
+	return errors.Join(recordErr, unlockErr)
 }

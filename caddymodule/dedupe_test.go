@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
-
-	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 const dedupeSecret = "dedupe-test-secret"
@@ -35,38 +33,6 @@ func newTaskID() string {
 // another document is a replay, and the memory store outlives each test.
 func uniqueNonce(prefix string) string {
 	return prefix + strconv.FormatInt(taskCounter.Add(1), 10)
-}
-
-// signedCallback is a compose callback signed now, with a nonce starting
-// with noncePrefix. Sign itself is checked against ZEGO's worked example in
-// the verify package.
-func signedCallback(taskID, noncePrefix, replayURL string) string {
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	nonce := uniqueNonce(noncePrefix)
-	return `{"appid":"1234567890","event":"compose","replay_url":"` + replayURL + `","task_id":"` + taskID +
-		`","code":"0","timestamp":"` + ts + `","nonce":"` + nonce + `","signature":"` + verify.Sign(dedupeSecret, ts, nonce) + `"}`
-}
-
-// startDedupeCaddy serves two sites: one on httpPort and, for the shared
-// storage test, a second on secondHTTPPort with its own handler instance.
-func startDedupeCaddy(t *testing.T, up *upstream, globalOptions, handlerOptions string) *caddytest.Tester {
-	t.Helper()
-	site := func(port int) string {
-		return fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			%s
-		}
-		reverse_proxy %s
-	}
-	handle_errors {
-		respond "{http.zego.error}"
-	}
-}
-`, port, handlerOptions, up.Listener.Addr())
-	}
-	return loadCaddy(t, dedupeSecret, globalOptions, site(httpPort)+site(secondHTTPPort))
 }
 
 type answer struct {
@@ -129,12 +95,12 @@ func wantAnswer(t *testing.T, got answer, status int, body, duplicate string) {
 
 func TestDedupe(t *testing.T) {
 	up := newUpstream(t)
-	tester := startDedupeCaddy(t, up, "", "dedupe 10m")
+	tester := startSites(t, dedupeSecret, "", site{options: "dedupe 10m", upstream: up.URL})
 	const forwarded = "upstream answered 200"
 
 	t.Run("identical resend is a duplicate", func(t *testing.T) {
 		before := len(up.received())
-		body := signedCallback(newTaskID(), "11", "https://example.com/a.mp4")
+		body := signed{secret: dedupeSecret, taskID: newTaskID()}.body()
 		wantAnswer(t, send(t, tester, httpPort, body), 200, forwarded, "")
 		wantAnswer(t, send(t, tester, httpPort, body), 200, "", "1")
 		if n := len(up.received()) - before; n != 1 {
@@ -145,8 +111,8 @@ func TestDedupe(t *testing.T) {
 	t.Run("ZEGO retry with a new nonce after success is a duplicate", func(t *testing.T) {
 		before := len(up.received())
 		task := newTaskID()
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "21", "https://example.com/a.mp4")), 200, forwarded, "")
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "22", "https://example.com/a.mp4")), 200, "", "1")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, forwarded, "")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "", "1")
 		if n := len(up.received()) - before; n != 1 {
 			t.Fatalf("upstream got %d requests, want 1", n)
 		}
@@ -156,10 +122,10 @@ func TestDedupe(t *testing.T) {
 		before := len(up.received())
 		task := newTaskID()
 		up.setStatus(http.StatusServiceUnavailable)
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "31", "https://example.com/a.mp4")), 503, "upstream answered 503", "")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 503, "upstream answered 503", "")
 		up.setStatus(http.StatusOK)
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "32", "https://example.com/a.mp4")), 200, forwarded, "")
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "33", "https://example.com/a.mp4")), 200, "", "1")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, forwarded, "")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "", "1")
 		if n := len(up.received()) - before; n != 2 {
 			t.Fatalf("upstream got %d requests, want 2", n)
 		}
@@ -168,7 +134,7 @@ func TestDedupe(t *testing.T) {
 	t.Run("tampered replay is rejected", func(t *testing.T) {
 		before := len(up.received())
 		task := newTaskID()
-		genuine := signedCallback(task, "41", "https://example.com/a.mp4")
+		genuine := signed{secret: dedupeSecret, taskID: task}.body()
 		wantAnswer(t, send(t, tester, httpPort, genuine), 200, forwarded, "")
 		// Same timestamp, nonce and signature; another replay_url, same task.
 		tampered := strings.Replace(genuine, "https://example.com/a.mp4", "https://evil.example/a.mp4", 1)
@@ -187,7 +153,7 @@ func TestDedupe(t *testing.T) {
 		// timestamp T + nonce "987654321" signs the same string as the
 		// 13-digit (millisecond) timestamp T+"987" with nonce "654321".
 		before := len(up.received())
-		genuine := signedCallback(newTaskID(), "987654321", "https://example.com/a.mp4")
+		genuine := signed{secret: dedupeSecret, taskID: newTaskID(), nonce: uniqueNonce("987654321")}.body()
 		wantAnswer(t, send(t, tester, httpPort, genuine), 200, forwarded, "")
 		var fields map[string]string
 		if err := json.Unmarshal([]byte(genuine), &fields); err != nil {
@@ -208,7 +174,7 @@ func TestDedupe(t *testing.T) {
 	t.Run("a client cannot strip the upstream's headers through Connection", func(t *testing.T) {
 		before := len(up.received())
 		req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort),
-			strings.NewReader(signedCallback(newTaskID(), "12", "https://example.com/a.mp4")))
+			strings.NewReader(signed{secret: dedupeSecret, taskID: newTaskID()}.body()))
 		req.Header.Set("Connection", "Idempotency-Key, X-Zego-Task-Id, X-Zego-App-Id, X-Zego-Event, Content-Type")
 		resp, err := tester.Client.Do(req)
 		if err != nil {
@@ -229,7 +195,7 @@ func TestDedupe(t *testing.T) {
 	t.Run("tampered replay before any success is rejected", func(t *testing.T) {
 		before := len(up.received())
 		up.setStatus(http.StatusServiceUnavailable)
-		genuine := signedCallback(newTaskID(), "51", "https://example.com/a.mp4")
+		genuine := signed{secret: dedupeSecret, taskID: newTaskID()}.body()
 		wantAnswer(t, send(t, tester, httpPort, genuine), 503, "upstream answered 503", "")
 		up.setStatus(http.StatusOK)
 		tampered := strings.Replace(genuine, "https://example.com/a.mp4", "https://evil.example/a.mp4", 1)
@@ -245,7 +211,7 @@ func TestDedupe(t *testing.T) {
 		before := len(up.received())
 		up.setDelay(300 * time.Millisecond)
 		defer up.setDelay(0)
-		body := signedCallback(newTaskID(), "61", "https://example.com/a.mp4")
+		body := signed{secret: dedupeSecret, taskID: newTaskID()}.body()
 		var wg sync.WaitGroup
 		answers := make([]answer, 50)
 		for i := range answers {
@@ -273,19 +239,19 @@ func TestDedupe(t *testing.T) {
 	t.Run("a config reload keeps the records", func(t *testing.T) {
 		before := len(up.received())
 		task := newTaskID()
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "71", "https://example.com/a.mp4")), 200, forwarded, "")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, forwarded, "")
 		// A changed config: new handler instances, the same identity.
-		tester = startDedupeCaddy(t, up, "", "dedupe 15m\nmax_age 4m")
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "72", "https://example.com/a.mp4")), 200, "", "1")
+		tester = startSites(t, dedupeSecret, "", site{options: "dedupe 15m\nmax_age 4m", upstream: up.URL})
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "", "1")
 		if n := len(up.received()) - before; n != 1 {
 			t.Fatalf("upstream got %d requests, want 1", n)
 		}
 	})
 
 	t.Run("dedupe off forwards every delivery", func(t *testing.T) {
-		tester := startDedupeCaddy(t, up, "", "dedupe off")
+		tester := startSites(t, dedupeSecret, "", site{options: "dedupe off", upstream: up.URL})
 		before := len(up.received())
-		body := signedCallback(newTaskID(), "81", "https://example.com/a.mp4")
+		body := signed{secret: dedupeSecret, taskID: newTaskID()}.body()
 		wantAnswer(t, send(t, tester, httpPort, body), 200, forwarded, "")
 		wantAnswer(t, send(t, tester, httpPort, body), 200, forwarded, "")
 		if n := len(up.received()) - before; n != 2 {
@@ -299,11 +265,13 @@ func TestDedupe(t *testing.T) {
 // deliver a callback once between them.
 func TestDedupeSharedStorage(t *testing.T) {
 	up := newUpstream(t)
-	folder := t.TempDir()
-	tester := startDedupeCaddy(t, up, "storage file_system "+folder, "dedupe_store storage")
+	folder := storageFolder(t)
+	tester := startSites(t, dedupeSecret, "storage file_system "+folder,
+		site{options: "dedupe_store storage", upstream: up.URL},
+		site{port: secondHTTPPort, options: "dedupe_store storage", upstream: up.URL})
 	task := newTaskID()
-	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "91", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
-	wantAnswer(t, send(t, tester, secondHTTPPort, signedCallback(task, "92", "https://example.com/a.mp4")), 200, "", "1")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "upstream answered 200", "")
+	wantAnswer(t, send(t, tester, secondHTTPPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "", "1")
 	if n := len(up.received()); n != 1 {
 		t.Fatalf("upstream got %d requests, want 1", n)
 	}
@@ -321,8 +289,8 @@ func TestDedupeStoreFailureForwards(t *testing.T) {
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tester := startDedupeCaddy(t, up, "storage file_system "+file+"/storage", "dedupe_store storage")
-	body := signedCallback(newTaskID(), "101", "https://example.com/a.mp4")
+	tester := startSites(t, dedupeSecret, "storage file_system "+file+"/storage", site{options: "dedupe_store storage", upstream: up.URL})
+	body := signed{secret: dedupeSecret, taskID: newTaskID()}.body()
 	wantAnswer(t, send(t, tester, httpPort, body), 200, "upstream answered 200", "")
 	wantAnswer(t, send(t, tester, httpPort, body), 200, "upstream answered 200", "")
 	if n := len(up.received()); n != 2 {

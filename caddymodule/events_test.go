@@ -10,29 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2/caddytest"
-
 	"github.com/zegoedge/caddy-zego-callback/verify"
 	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
 )
 
-// startEventsCaddy accepts every supported event and proxies to up.
-func startEventsCaddy(t *testing.T, secret, options string, up *upstream) *caddytest.Tester {
-	t.Helper()
-	return loadCaddy(t, secret, "", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			events all
-			%s
-		}
-		reverse_proxy %s
-	}
-	handle_errors {
-		respond "{http.zego.error}"
-	}
-}
-`, httpPort, options, up.Listener.Addr()))
+// eventsSite accepts every supported event, with options besides, and
+// proxies to up.
+func eventsSite(options string, up *upstream) site {
+	return site{options: "events all\n" + options, upstream: up.URL}
 }
 
 // TestCaddyEventVectors sends every event vector, in each shape ZEGO sends,
@@ -50,7 +35,7 @@ func TestCaddyEventVectors(t *testing.T) {
 	up := newUpstream(t)
 	// Dedupe off: each event's shapes are one occurrence, and each must be
 	// forwarded as a first delivery.
-	startEventsCaddy(t, v.Secret, fmt.Sprintf("max_age %ds\ndedupe off", int(time.Since(oldest).Seconds())+3600), up)
+	startSites(t, v.Secret, "", eventsSite(fmt.Sprintf("max_age %ds\ndedupe off", int(time.Since(oldest).Seconds())+3600), up))
 	for _, tc := range v.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			before := len(up.received())
@@ -122,7 +107,7 @@ func resign(t *testing.T, body, secret string, fields map[string]string) string 
 func TestDedupePerEvent(t *testing.T) {
 	v := verifytest.LoadEvents(t)
 	up := newUpstream(t)
-	tester := startEventsCaddy(t, v.Secret, "", up)
+	tester := startSites(t, v.Secret, "", eventsSite("", up))
 	// A field of each event's dedupe key.
 	keyField := map[string]string{
 		"room_create":   "room_session_id",
@@ -166,27 +151,22 @@ func TestDedupePerEvent(t *testing.T) {
 }
 
 // TestRouteByEvent routes event families to different upstreams with
-// Caddy's own matchers on the placeholders the handler sets, as the README
-// shows.
+// Caddy's own matchers, inside the deliver block, on the placeholders the
+// handler sets, as the README shows.
 func TestRouteByEvent(t *testing.T) {
 	v := verifytest.LoadEvents(t)
 	streams, rest := newUpstream(t), newUpstream(t)
-	tester := loadCaddy(t, v.Secret, "", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			events all
-		}
-		@streams vars_regexp {http.zego.event} ^stream_
-		reverse_proxy @streams %s {
-			header_up X-Stream {http.zego.stream_id}
-		}
-		reverse_proxy %s {
-			header_up X-Room {http.zego.room_id}
-		}
-	}
-}
-`, httpPort, streams.Listener.Addr(), rest.Listener.Addr()))
+	tester := startSites(t, v.Secret, "", site{
+		options: "events all",
+		deliver: fmt.Sprintf(`@streams vars_regexp {http.zego.event} ^stream_
+			reverse_proxy @streams %s {
+				header_up X-Stream {http.zego.stream_id}
+			}
+			reverse_proxy %s {
+				header_up X-Room {http.zego.room_id}
+			}`, streams.URL, rest.URL),
+		noErrors: true,
+	})
 	bodyOf := func(event string) string {
 		for _, tc := range v.Cases {
 			if tc.Event == event && tc.ContentType == "application/json" && strings.HasPrefix(tc.Body, "{") {

@@ -1,7 +1,6 @@
 package caddymodule_test
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -12,27 +11,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
-// startFaultCaddy proxies callbacks to upstreamAddr with a short response
-// timeout, so that a slow backend shows as 504.
-func startFaultCaddy(t *testing.T, upstreamAddr string) *caddytest.Tester {
-	t.Helper()
-	return loadCaddy(t, dedupeSecret, "", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET}
-		reverse_proxy %s {
-			transport http {
-				dial_timeout 500ms
-				response_header_timeout 300ms
-			}
-		}
+// faultSite proxies callbacks to upstreamAddr with short proxy timeouts,
+// so that a slow backend shows as 504.
+func faultSite(upstreamAddr string) site {
+	return site{
+		upstream: upstreamAddr,
+		proxy:    "transport http {\n\tdial_timeout 500ms\n\tresponse_header_timeout 300ms\n}",
 	}
-}
-`, httpPort, upstreamAddr))
 }
 
 // TestUpstreamFaults: a delivery that fails at the backend is answered with
@@ -46,9 +33,9 @@ func TestUpstreamFaults(t *testing.T) {
 		}
 		addr := probe.Addr().String()
 		probe.Close()
-		tester := startFaultCaddy(t, addr)
+		tester := startSites(t, dedupeSecret, "", faultSite(addr))
 		task := newTaskID()
-		if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusBadGateway {
+		if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()); got.status != http.StatusBadGateway {
 			t.Fatalf("refused upstream: %d %q, want 502", got.status, got.body)
 		}
 		listener, err := net.Listen("tcp", addr)
@@ -59,8 +46,8 @@ func TestUpstreamFaults(t *testing.T) {
 		up.Listener.Close()
 		up.Listener = listener
 		up.Start()
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "3", "https://example.com/a.mp4")), 200, "", "1")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "upstream answered 200", "")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "", "1")
 		if n := len(up.received()); n != 1 {
 			t.Fatalf("upstream got %d requests, want 1", n)
 		}
@@ -68,15 +55,15 @@ func TestUpstreamFaults(t *testing.T) {
 
 	t.Run("slower than the proxy's timeout", func(t *testing.T) {
 		up := newUpstream(t)
-		tester := startFaultCaddy(t, up.Listener.Addr().String())
+		tester := startSites(t, dedupeSecret, "", faultSite(up.Listener.Addr().String()))
 		task := newTaskID()
 		up.setDelay(time.Second)
-		if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusGatewayTimeout {
+		if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()); got.status != http.StatusGatewayTimeout {
 			t.Fatalf("slow upstream: %d %q, want 504", got.status, got.body)
 		}
 		up.setDelay(0)
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "3", "https://example.com/a.mp4")), 200, "", "1")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "upstream answered 200", "")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "", "1")
 	})
 
 	t.Run("connection reset mid-response", func(t *testing.T) {
@@ -94,14 +81,14 @@ func TestUpstreamFaults(t *testing.T) {
 			w.WriteHeader(http.StatusOK)
 		})
 		up.Start()
-		tester := startFaultCaddy(t, up.Listener.Addr().String())
+		tester := startSites(t, dedupeSecret, "", faultSite(up.Listener.Addr().String()))
 		task := newTaskID()
 		// The upstream's 200 status line counts as the delivery; ZEGO sees a
 		// broken response (or none, if Caddy aborts before flushing it, and
 		// then send's retry of the same body is a duplicate).
-		send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4"))
+		send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body())
 		// ZEGO's retry is a duplicate: the backend accepted the callback.
-		wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 200, "", "1")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "", "1")
 		if n := resets.Load(); n != 1 {
 			t.Fatalf("the upstream was called %d times, want once", n)
 		}
@@ -115,14 +102,14 @@ func TestUpstreamFaults(t *testing.T) {
 func TestSoak(t *testing.T) {
 	n, c := envInt(t, "ZEGO_SOAK_N", 5000), envInt(t, "ZEGO_SOAK_C", 32)
 	up := newUpstream(t)
-	tester := startDedupeCaddy(t, up, "", "dedupe_max "+strconv.Itoa(4*n+1000))
+	tester := startSites(t, dedupeSecret, "", site{options: "dedupe_max " + strconv.Itoa(4*n+1000), upstream: up.URL})
 	tester.Client.Transport.(*http.Transport).MaxIdleConnsPerHost = c
 
 	bodies := make([]string, n)
 	tasks := make([]string, n)
 	for i := range bodies {
 		tasks[i] = newTaskID()
-		bodies[i] = signedCallback(tasks[i], strconv.Itoa(i+1), "https://example.com/a.mp4")
+		bodies[i] = signed{secret: dedupeSecret, taskID: tasks[i]}.body()
 	}
 	order := make([]int, 0, 2*n)
 	for i := range n {
@@ -134,7 +121,7 @@ func TestSoak(t *testing.T) {
 	// goroutines are Caddy's and the test client's, not a leak.
 	var warm sync.WaitGroup
 	for range c {
-		warm.Go(func() { send(t, tester, httpPort, signedCallback(newTaskID(), "9", "https://example.com/a.mp4")) })
+		warm.Go(func() { send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: newTaskID()}.body()) })
 	}
 	warm.Wait()
 	warmForwarded := len(up.received())

@@ -232,7 +232,7 @@ const DefaultMaxBodyForTests = 64 << 10
 // upstream, and that Caddy still serves afterwards.
 func TestHostileInput(t *testing.T) {
 	up := newUpstream(t)
-	tester := startHostileCaddy(t, up)
+	tester := startSites(t, dedupeSecret, "", hostileSite(up))
 	cases := hostileCases()
 	if len(cases) < 60 {
 		t.Fatalf("only %d cases", len(cases))
@@ -294,7 +294,7 @@ func TestHostileInput(t *testing.T) {
 // Content-Length larger than the body, and a client that goes away mid-body.
 func TestHostileConnections(t *testing.T) {
 	up := newUpstream(t)
-	tester := startHostileCaddy(t, up)
+	tester := startSites(t, dedupeSecret, "", hostileSite(up))
 	genuine := genuineFields(newTaskID()).json()
 	raw := func(contentLength int, sent string, closeWrite bool) string {
 		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", httpPort))
@@ -327,21 +327,15 @@ func TestHostileConnections(t *testing.T) {
 	assertHealthy(t, tester)
 }
 
-// startHostileCaddy is the vectors' configuration plus a health route.
-func startHostileCaddy(t *testing.T, up *upstream) *caddytest.Tester {
-	t.Helper()
-	return loadCaddy(t, dedupeSecret, "", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			app_id 1234567890
-			dedupe off
-		}
-		reverse_proxy %s
+// hostileSite is the vectors' configuration, proxying to up, plus a health
+// route.
+func hostileSite(up *upstream) site {
+	return site{
+		options:  "app_id 1234567890\ndedupe off",
+		upstream: up.URL,
+		extra:    `respond /health "ok"`,
+		noErrors: true,
 	}
-	respond /health "ok"
-}
-`, httpPort, up.Listener.Addr()))
 }
 
 func assertHealthy(t *testing.T, tester *caddytest.Tester) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 // recordKind separates the two kinds of dedupe record.
@@ -36,7 +38,7 @@ type memoryStore struct {
 	ring     []memoryRecord
 	oldest   int // once the ring is full, the slot the next record takes
 	index    map[recordKey]int
-	inFlight map[[16]byte]struct{}
+	inFlight map[[16]byte]time.Time // when each mark was set
 }
 
 func newMemoryStore(max int, now func() time.Time) *memoryStore {
@@ -44,7 +46,7 @@ func newMemoryStore(max int, now func() time.Time) *memoryStore {
 		now:      now,
 		max:      max,
 		index:    make(map[recordKey]int),
-		inFlight: make(map[[16]byte]struct{}),
+		inFlight: make(map[[16]byte]time.Time),
 	}
 }
 
@@ -88,17 +90,27 @@ func (s *memoryStore) put(key recordKey, digest [16]byte, ttl time.Duration) {
 	s.index[key] = slot
 }
 
-// claimSignature records that signature id was seen with the document
-// digest, and reports whether it was seen before with another document.
-func (s *memoryStore) claimSignature(_ context.Context, id, digest [16]byte, ttl time.Duration) (replayed bool, err error) {
+func (s *memoryStore) claim(_ context.Context, id [16]byte, sig *signatureClaim, staleAfter time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := recordKey{signatureRecord, id}
-	if r, ok := s.lookup(key); ok {
-		return r.digest != digest, nil
+	if sig != nil {
+		key := recordKey{signatureRecord, sig.id}
+		if r, ok := s.lookup(key); !ok {
+			s.put(key, sig.digest, sig.ttl)
+		} else if r.digest != sig.digest {
+			return verify.ErrReplayedSignature
+		}
 	}
-	s.put(key, digest, ttl)
-	return false, nil
+	if _, ok := s.lookup(recordKey{deliveryRecord, id}); ok {
+		return errDuplicate
+	}
+	// The process's own clock: a wall-clock step cannot age a mark.
+	now := time.Now()
+	if since, busy := s.inFlight[id]; busy && now.Sub(since) < staleAfter {
+		return verify.ErrInFlight
+	}
+	s.inFlight[id] = now
+	return nil
 }
 
 func (s *memoryStore) delivered(_ context.Context, id [16]byte) (bool, error) {
@@ -108,27 +120,15 @@ func (s *memoryStore) delivered(_ context.Context, id [16]byte) (bool, error) {
 	return ok, nil
 }
 
-func (s *memoryStore) markDelivered(_ context.Context, id [16]byte, ttl time.Duration) error {
+func (s *memoryStore) finish(_ context.Context, id [16]byte, deliveredTTL time.Duration, marked bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.put(recordKey{deliveryRecord, id}, [16]byte{}, ttl)
-	return nil
-}
-
-func (s *memoryStore) tryLock(_ context.Context, id [16]byte) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, busy := s.inFlight[id]; busy {
-		return false, nil
+	if deliveredTTL > 0 {
+		s.put(recordKey{deliveryRecord, id}, [16]byte{}, deliveredTTL)
 	}
-	s.inFlight[id] = struct{}{}
-	return true, nil
-}
-
-func (s *memoryStore) unlock(_ context.Context, id [16]byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.inFlight, id)
+	if marked {
+		delete(s.inFlight, id)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"errors"
 	"os"
 	"runtime"
 	"sync"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/caddyserver/certmagic"
+	"go.uber.org/zap"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 // manualClock is a clock the test moves by hand.
@@ -32,13 +36,39 @@ func (c *manualClock) advance(d time.Duration) {
 
 func id(b byte) [16]byte { return [16]byte{b} }
 
+// markDelivered records a delivery without a mark, as a claim's finish
+// does.
+func markDelivered(s dedupeStore, ctx context.Context, id [16]byte, ttl time.Duration) error {
+	return s.finish(ctx, id, ttl, false)
+}
+
+// claimsMade gives each claimSignature its own delivery, so that only the
+// signature record decides.
+var claimsMade atomic.Uint32
+
+// claimSignature claims a fresh delivery with a signature and clears its
+// mark; replayed reports the store's verdict on the signature.
+func claimSignature(s dedupeStore, ctx context.Context, sigID, digest [16]byte, ttl time.Duration) (replayed bool, err error) {
+	delivery := [16]byte{0xff, 0xfe}
+	n := claimsMade.Add(1)
+	delivery[2], delivery[3], delivery[4] = byte(n), byte(n>>8), byte(n>>16)
+	err = s.claim(ctx, delivery, &signatureClaim{id: sigID, digest: digest, ttl: ttl}, time.Minute)
+	if errors.Is(err, verify.ErrReplayedSignature) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, s.finish(ctx, delivery, 0, true)
+}
+
 // stores returns both store kinds on one manual clock, the storage store on
 // a real file_system storage in a temporary folder.
 func stores(t *testing.T, max int) (map[string]dedupeStore, *manualClock) {
 	clock := &manualClock{now: time.Unix(1755570000, 0)}
 	return map[string]dedupeStore{
 		"memory":  newMemoryStore(max, clock.Now),
-		"storage": &storageStore{storage: &certmagic.FileStorage{Path: t.TempDir()}, now: clock.Now},
+		"storage": &storageStore{storage: &certmagic.FileStorage{Path: t.TempDir()}, now: clock.Now, logger: zap.NewNop()},
 	}, clock
 }
 
@@ -47,10 +77,10 @@ func TestStoreRecordsExpire(t *testing.T) {
 	for name, s := range all {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			if err := s.markDelivered(ctx, id(1), time.Minute); err != nil {
+			if err := markDelivered(s, ctx, id(1), time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if replayed, err := s.claimSignature(ctx, id(2), id(7), 2*time.Minute); replayed || err != nil {
+			if replayed, err := claimSignature(s, ctx, id(2), id(7), 2*time.Minute); replayed || err != nil {
 				t.Fatalf("first claim: replayed=%v err=%v", replayed, err)
 			}
 			if ok, err := s.delivered(ctx, id(1)); !ok || err != nil {
@@ -63,11 +93,11 @@ func TestStoreRecordsExpire(t *testing.T) {
 			if ok, _ := s.delivered(ctx, id(1)); ok {
 				t.Fatal("a delivery record outlived its TTL")
 			}
-			if replayed, _ := s.claimSignature(ctx, id(2), id(8), 2*time.Minute); !replayed {
+			if replayed, _ := claimSignature(s, ctx, id(2), id(8), 2*time.Minute); !replayed {
 				t.Fatal("a live signature record accepted another document")
 			}
 			clock.advance(time.Minute)
-			if replayed, _ := s.claimSignature(ctx, id(2), id(8), 2*time.Minute); replayed {
+			if replayed, _ := claimSignature(s, ctx, id(2), id(8), 2*time.Minute); replayed {
 				t.Fatal("an expired signature record still rejects")
 			}
 			clock.advance(-2 * time.Minute) // share the clock with the next store
@@ -84,7 +114,7 @@ func TestStoreSignatureBinding(t *testing.T) {
 				digest   byte
 				replayed bool
 			}{{1, false}, {1, false}, {2, true}, {1, false}} {
-				replayed, err := s.claimSignature(ctx, id(9), id(tc.digest), time.Minute)
+				replayed, err := claimSignature(s, ctx, id(9), id(tc.digest), time.Minute)
 				if err != nil || replayed != tc.replayed {
 					t.Fatalf("claim %d with digest %d: replayed=%v err=%v, want %v", i, tc.digest, replayed, err, tc.replayed)
 				}
@@ -98,22 +128,46 @@ func TestStoreInFlight(t *testing.T) {
 	for name, s := range all {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			if ok, err := s.tryLock(ctx, id(1)); !ok || err != nil {
-				t.Fatalf("first lock: %v %v", ok, err)
+			if err := s.claim(ctx, id(1), nil, time.Minute); err != nil {
+				t.Fatalf("first claim: %v", err)
 			}
-			if ok, err := s.tryLock(ctx, id(1)); ok || err != nil {
-				t.Fatalf("second lock of a held key: %v %v", ok, err)
+			if err := s.claim(ctx, id(1), nil, time.Minute); !errors.Is(err, verify.ErrInFlight) {
+				t.Fatalf("second claim of a key in flight: %v, want ErrInFlight", err)
 			}
-			if ok, err := s.tryLock(ctx, id(2)); !ok || err != nil {
-				t.Fatalf("another key: %v %v", ok, err)
+			if err := s.claim(ctx, id(2), nil, time.Minute); err != nil {
+				t.Fatalf("another key: %v", err)
 			}
-			if err := s.unlock(ctx, id(1)); err != nil {
+			if err := s.finish(ctx, id(1), 0, true); err != nil {
 				t.Fatal(err)
 			}
-			if ok, err := s.tryLock(ctx, id(1)); !ok || err != nil {
-				t.Fatalf("lock after unlock: %v %v", ok, err)
+			if err := s.claim(ctx, id(1), nil, time.Minute); err != nil {
+				t.Fatalf("claim after a failed delivery finished: %v", err)
+			}
+			if err := s.finish(ctx, id(1), time.Minute, true); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.claim(ctx, id(1), nil, time.Minute); !errors.Is(err, errDuplicate) {
+				t.Fatalf("claim after a delivery: %v, want errDuplicate", err)
 			}
 		})
+	}
+}
+
+// TestMemoryStoreStaleMarkIsTaken: a mark older than staleAfter belongs to
+// an attempt that is over (deliver_timeout bounds every attempt), so it
+// answers no one 409.
+func TestMemoryStoreStaleMarkIsTaken(t *testing.T) {
+	s := newMemoryStore(10, time.Now)
+	ctx := context.Background()
+	if err := s.claim(ctx, id(1), nil, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.claim(ctx, id(1), nil, time.Minute); !errors.Is(err, verify.ErrInFlight) {
+		t.Fatalf("fresh mark: %v, want ErrInFlight", err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := s.claim(ctx, id(1), nil, 10*time.Millisecond); err != nil {
+		t.Fatalf("a mark older than staleAfter still blocks: %v", err)
 	}
 }
 
@@ -122,7 +176,7 @@ func TestMemoryStoreEvictsOldestFirst(t *testing.T) {
 	s := newMemoryStore(3, clock.Now)
 	ctx := context.Background()
 	for b := byte(1); b <= 4; b++ {
-		_ = s.markDelivered(ctx, id(b), time.Hour)
+		_ = markDelivered(s, ctx, id(b), time.Hour)
 	}
 	if s.len() != 3 {
 		t.Fatalf("%d records held, bound is 3", s.len())
@@ -136,8 +190,8 @@ func TestMemoryStoreEvictsOldestFirst(t *testing.T) {
 		}
 	}
 	// Rewriting a key keeps its place in the ring rather than taking a new slot.
-	_ = s.markDelivered(ctx, id(4), time.Hour)
-	_ = s.markDelivered(ctx, id(5), time.Hour)
+	_ = markDelivered(s, ctx, id(4), time.Hour)
+	_ = markDelivered(s, ctx, id(5), time.Hour)
 	if ok, _ := s.delivered(ctx, id(2)); ok {
 		t.Fatal("record 2 should be the one evicted by record 5")
 	}
@@ -150,7 +204,7 @@ func TestMemoryStoreReclaimsExpiredOnRead(t *testing.T) {
 	clock := &manualClock{now: time.Unix(1755570000, 0)}
 	s := newMemoryStore(10, clock.Now)
 	ctx := context.Background()
-	_ = s.markDelivered(ctx, id(1), time.Second)
+	_ = markDelivered(s, ctx, id(1), time.Second)
 	clock.advance(2 * time.Second)
 	_, _ = s.delivered(ctx, id(1))
 	if s.len() != 0 {
@@ -168,10 +222,10 @@ func TestMemoryStoreConcurrent(t *testing.T) {
 	for g := range 32 {
 		wg.Go(func() {
 			for i := range 200 {
-				_, _ = s.claimSignature(ctx, id(byte(i)), id(byte(g%2)), time.Minute)
-				_ = s.markDelivered(ctx, id(byte(g)), time.Minute)
+				_, _ = claimSignature(s, ctx, id(byte(i)), id(byte(g%2)), time.Minute)
+				_ = markDelivered(s, ctx, id(byte(g)), time.Minute)
 				_, _ = s.delivered(ctx, id(byte(i)))
-				if ok, _ := s.tryLock(ctx, id(0)); ok {
+				if s.claim(ctx, id(255), nil, time.Minute) == nil { // a key no goroutine records as delivered
 					acquired.Add(1)
 					n := holders.Add(1)
 					if n > maxHolders.Load() {
@@ -179,7 +233,7 @@ func TestMemoryStoreConcurrent(t *testing.T) {
 					}
 					runtime.Gosched()
 					holders.Add(-1)
-					_ = s.unlock(ctx, id(0))
+					_ = s.finish(ctx, id(255), 0, true)
 				}
 			}
 		})
@@ -194,15 +248,15 @@ func TestMemoryStoreConcurrent(t *testing.T) {
 // which the handler turns into "forward anyway".
 func TestStorageStoreFailsLoudly(t *testing.T) {
 	ctx := context.Background()
-	s := &storageStore{storage: &certmagic.FileStorage{Path: brokenStoragePath(t)}, now: time.Now}
-	if _, err := s.claimSignature(ctx, id(1), id(1), time.Minute); err == nil {
+	s := &storageStore{storage: &certmagic.FileStorage{Path: brokenStoragePath(t)}, now: time.Now, logger: zap.NewNop()}
+	if _, err := claimSignature(s, ctx, id(1), id(1), time.Minute); err == nil {
 		t.Error("claimSignature on a broken storage returned no error")
 	}
-	if err := s.markDelivered(ctx, id(1), time.Minute); err == nil {
+	if err := markDelivered(s, ctx, id(1), time.Minute); err == nil {
 		t.Error("markDelivered on a broken storage returned no error")
 	}
-	if _, err := s.tryLock(ctx, id(1)); err == nil {
-		t.Error("tryLock on a broken storage returned no error")
+	if err := s.claim(ctx, id(1), nil, time.Minute); err == nil || errors.Is(err, verify.ErrInFlight) {
+		t.Errorf("claim on a broken storage: %v, want the storage's error", err)
 	}
 }
 
@@ -229,7 +283,7 @@ func BenchmarkMemoryStoreFill(b *testing.B) {
 		for i := range entries {
 			var key [16]byte
 			key[0], key[1], key[2] = byte(i), byte(i>>8), byte(i>>16)
-			_ = s.markDelivered(ctx, key, time.Hour)
+			_ = markDelivered(s, ctx, key, time.Hour)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -243,9 +297,9 @@ func TestStorageStoreSweepDeletesExpired(t *testing.T) {
 	clock := &manualClock{now: time.Unix(1755570000, 0)}
 	folder := t.TempDir()
 	s := &storageStore{storage: &certmagic.FileStorage{Path: folder}, now: clock.Now, prefix: "zego_callback/dedupe/scope"}
-	_ = s.markDelivered(ctx, id(1), time.Minute)
-	_ = s.markDelivered(ctx, id(2), time.Hour)
-	_, _ = s.claimSignature(ctx, id(3), id(3), time.Minute)
+	_ = markDelivered(s, ctx, id(1), time.Minute)
+	_ = markDelivered(s, ctx, id(2), time.Hour)
+	_, _ = claimSignature(s, ctx, id(3), id(3), time.Minute)
 	clock.advance(2 * time.Minute)
 	s.sweep(ctx)
 	for kind, want := range map[string]int{"delivered": 1, "signature": 0} {

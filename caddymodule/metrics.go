@@ -9,18 +9,31 @@ import (
 // handlerMetrics are the handler's Prometheus collectors, registered on
 // Caddy's registry so they appear wherever Caddy serves its metrics.
 type handlerMetrics struct {
-	requests       *prometheus.CounterVec
-	upstream       *prometheus.CounterVec
-	verifyDuration prometheus.Histogram
+	requests        *prometheus.CounterVec
+	upstream        *prometheus.CounterVec
+	verifyDuration  prometheus.Histogram
+	deliverDuration *prometheus.HistogramVec
+	// deliverDuration's two series, looked up once.
+	deliverZego, deliverSpool prometheus.Observer
 
 	// The spool's.
-	spooled       prometheus.Counter
-	deadLetters   prometheus.Counter
-	spoolAttempts *prometheus.CounterVec
-	spoolWaiting  prometheus.Gauge
-	spoolDead     prometheus.Gauge
-	spoolOldest   prometheus.Gauge
+	spooled         prometheus.Counter
+	deadLetters     prometheus.Counter
+	spoolAttempts   *prometheus.CounterVec
+	spoolWaiting    prometheus.Gauge
+	spoolDead       prometheus.Gauge
+	spoolUnreadable prometheus.Gauge
+	spoolOldest     prometheus.Gauge
+	spoolLastPass   prometheus.Gauge
 }
+
+// Sources of a delivery attempt, for the metrics: ZEGO's own request, or a
+// redelivery by the spool, so that an outage the spool absorbs can be told
+// from one that loses callbacks.
+const (
+	sourceZego  = "zego"
+	sourceSpool = "spool"
+)
 
 // unknownEvent labels callbacks whose event is not configured, so that no
 // attacker-chosen value becomes a label.
@@ -35,17 +48,22 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 	m := &handlerMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "requests_total",
-			Help: "Callbacks received, by event, outcome (forwarded, upstream_failed, duplicate, or the rejection's reason code) and app_id (an allowlisted AppID, or other).",
+			Help: "Callbacks received from ZEGO, by event, outcome (forwarded, refused, spooled, upstream_failed, duplicate, or the rejection's reason code) and app_id (an allowlisted AppID, or other).",
 		}, []string{"event", "outcome", "app_id"}),
 		upstream: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "upstream_responses_total",
-			Help: "Answers to forwarded callbacks, by event and status class (2xx, 3xx, 4xx, 5xx, error).",
-		}, []string{"event", "code_class"}),
+			Help: "Answers of the deliver chain, by event, status class (2xx, 3xx, 4xx, 5xx, error) and source (zego: ZEGO's request; spool: a redelivery).",
+		}, []string{"event", "code_class", "source"}),
 		verifyDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "verify_duration_seconds",
 			Help:    "Time the handler spends on a callback, excluding the upstream.",
 			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10), // 1µs to 0.26s
 		}),
+		deliverDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "deliver_duration_seconds",
+			Help:    "Time of one attempt through the deliver block, by source (zego: ZEGO's request; spool: a redelivery).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12), // 1ms to 24s, past the default deliver_timeout
+		}, []string{"source"}),
 		spooled: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "spooled_total",
 			Help: "Callbacks the upstream did not accept, stored in the spool and answered 202.",
@@ -56,7 +74,7 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 		}),
 		spoolAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "spool_redeliveries_total",
-			Help: "Redelivery attempts of spooled callbacks, by result: forwarded, duplicate (delivered meanwhile by ZEGO's own retry) or failed.",
+			Help: "Redelivery attempts of spooled callbacks, by result: forwarded, refused (by the backend, on purpose), duplicate (delivered meanwhile by ZEGO's own retry) or failed.",
 		}, []string{"result"}),
 		spoolWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "spool_waiting",
@@ -66,9 +84,17 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 			Namespace: namespace, Subsystem: subsystem, Name: "spool_dead",
 			Help: "Dead letters kept in the spool.",
 		}),
+		spoolUnreadable: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "spool_unreadable",
+			Help: "Files in the spool that are not valid items (truncated, corrupt or hand-made): never delivered; ZEGO's retry of one replaces it.",
+		}),
 		spoolOldest: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "spool_oldest_waiting_seconds",
 			Help: "Age of the oldest waiting spooled callback since it first arrived; 0 when none waits.",
+		}),
+		spoolLastPass: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: subsystem, Name: "spool_last_pass_timestamp_seconds",
+			Help: "When the spool's worker last finished a pass over the spool (unix seconds); passes run about every second, so an old value means a stuck worker.",
 		}),
 	}
 	var err error
@@ -81,6 +107,10 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 	if m.verifyDuration, err = register(registry, m.verifyDuration); err != nil {
 		return nil, err
 	}
+	if m.deliverDuration, err = register(registry, m.deliverDuration); err != nil {
+		return nil, err
+	}
+	m.deliverZego, m.deliverSpool = m.deliverDuration.WithLabelValues(sourceZego), m.deliverDuration.WithLabelValues(sourceSpool)
 	for _, c := range []*prometheus.Counter{&m.spooled, &m.deadLetters} {
 		if *c, err = register(registry, *c); err != nil {
 			return nil, err
@@ -89,7 +119,7 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 	if m.spoolAttempts, err = register(registry, m.spoolAttempts); err != nil {
 		return nil, err
 	}
-	for _, g := range []*prometheus.Gauge{&m.spoolWaiting, &m.spoolDead, &m.spoolOldest} {
+	for _, g := range []*prometheus.Gauge{&m.spoolWaiting, &m.spoolDead, &m.spoolUnreadable, &m.spoolOldest, &m.spoolLastPass} {
 		if *g, err = register(registry, *g); err != nil {
 			return nil, err
 		}

@@ -6,21 +6,19 @@ package caddymodule
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -31,29 +29,35 @@ func init() {
 	caddy.RegisterModule(Handler{})
 }
 
-// Defaults for the optional settings.
-const (
-	DefaultMaxAge  = 5 * time.Minute
-	DefaultMaxBody = 64 << 10
-	// A compose callback is well under 4KiB; larger limits only help floods.
-	maxBodyLimit = 1 << 20
-)
-
-// Handler verifies ZEGOCLOUD server callbacks (the Media File Merge Completed
-// callback, event "compose") and hands the next handler, normally
-// reverse_proxy, a normalized JSON document in place of ZEGO's body.
+// Handler verifies ZEGOCLOUD server callbacks and delivers a normalized
+// JSON document in place of ZEGO's body through its own deliver chain,
+// normally one reverse_proxy. It is a terminal handler: it answers ZEGO
+// itself and never calls the next handler of its route.
 //
 // A callback that is forged, stale, from another app, for another event or
 // malformed is answered with an error status (see the README's table) and
-// never reaches the next handler.
+// never reaches the deliver chain. ZEGO gets a 2xx only when the backend
+// took the callback, or when it is stored in the spool. The backend takes
+// a callback by answering 2xx, or refuses it for good with a 4xx carrying
+// the Zego-Refused header (ZEGO then gets 200, and neither ZEGO nor the
+// spool sends it again); any other answer is a failure, spooled when the
+// spool is on (docs/delivery.md).
 //
-// This handler sets these placeholders:
+// The access log's line for a callback carries zego_outcome, zego_event,
+// zego_app_id, zego_task_id, zego_room_id, zego_stream_id, zego_secret
+// (the verifying secret's fingerprint, never the secret) and zego_refused
+// (the backend's reason for a refusal).
 //
-//	{http.zego.event}    the callback's event, e.g. compose
-//	{http.zego.app_id}   the ZEGO AppID
-//	{http.zego.task_id}  the merge task's ID
-//	{http.zego.code}     ZEGO's result code (0 is success)
-//	{http.zego.error}    the reason code of a rejection, e.g. bad_signature
+// This handler sets these placeholders, for the deliver chain and the
+// access log:
+//
+//	{http.zego.event}     the callback's event, e.g. compose
+//	{http.zego.app_id}    the ZEGO AppID
+//	{http.zego.task_id}   the event's task ID, where it has one
+//	{http.zego.code}      ZEGO's result code (0 is success)
+//	{http.zego.room_id}   the event's room, where it has one
+//	{http.zego.stream_id} the event's stream, where it has one
+//	{http.zego.error}     the reason code of a rejection, e.g. bad_signature
 type Handler struct {
 	// Secrets are the callback secrets (ZEGO's callbacksecret) of apps
 	// without an entry in Apps. A callback signed with any of them passes,
@@ -86,11 +90,11 @@ type Handler struct {
 
 	// DedupeTTL is how long a delivered callback is remembered: a later
 	// delivery of the same app, event and task is answered 200 with
-	// X-Zego-Duplicate: 1 and not forwarded. Default: 10m.
+	// X-Zego-Duplicate: 1 and not delivered again. Default: 10m.
 	DedupeTTL caddy.Duration `json:"dedupe,omitempty"`
 
 	// DedupeDisabled turns off duplicate and replay protection: every
-	// verified callback is forwarded. Default: false.
+	// verified callback is delivered. Default: false.
 	DedupeDisabled bool `json:"dedupe_disabled,omitempty"`
 
 	// DedupeStore is where dedupe records live: "memory" (this process;
@@ -102,9 +106,9 @@ type Handler struct {
 	// first. Each callback takes two. Default: 100000.
 	DedupeMax int `json:"dedupe_max,omitempty"`
 
-	// Spool, when set, keeps callbacks the upstream did not accept in
-	// Caddy's storage and redelivers them (see Spool). It needs dedupe.
-	// Default: off.
+	// Spool, when set, keeps callbacks the deliver chain did not accept in
+	// Caddy's storage and redelivers them through the same chain (see
+	// Spool). It needs dedupe. Default: off.
 	Spool *Spool `json:"spool,omitempty"`
 
 	// KeepQuery forwards the request's query string to the upstream. ZEGO
@@ -113,19 +117,52 @@ type Handler struct {
 	// honours _method) cannot be steered by a forged query. Default: false.
 	KeepQuery bool `json:"keep_query,omitempty"`
 
+	// Deliver is the chain of handlers that takes the normalized document
+	// to the backend, normally one reverse_proxy; its routes are those of a
+	// subroute. Both ZEGO's callbacks and the spool's redeliveries go
+	// through it, and through nothing else of the site. A chain that writes
+	// no answer has failed. Required.
+	Deliver *caddyhttp.Subroute `json:"deliver,omitempty"`
+
+	// SignUpstream are Standard Webhooks secrets (whsec_<base64>, at least
+	// 24 bytes decoded) with which every forwarded document, ZEGO's and
+	// the spool's, is signed: webhook-id (the Idempotency-Key),
+	// webhook-timestamp (when this attempt was sent) and webhook-signature
+	// (one v1 signature per secret), so that the backend can check with
+	// any Standard Webhooks library that a document came through the edge.
+	// The first is the current one; more are for rotation. Placeholders
+	// are resolved as for Secrets. Default: none (nothing signed).
+	SignUpstream []string `json:"sign_upstream,omitempty"`
+
+	// DeliverTimeout bounds each delivery attempt, ZEGO's and the spool's,
+	// whatever the chain's own timeouts: past it the attempt has failed
+	// (and is spooled, when the spool is on). Default: 10s.
+	DeliverTimeout caddy.Duration `json:"deliver_timeout,omitempty"`
+
+	// deliverSegment holds the deliver block's tokens between
+	// UnmarshalCaddyfile and FinalizeUnmarshalCaddyfile.
+	deliverSegment *caddyfile.Dispenser
+
 	verifier    *verify.Verifier
-	allowedApps []uint32 // sorted; labels metrics
+	allowedApps []uint32 // sorted
+	appLabels   []string // allowedApps' metric labels, in their order
 	logger      *zap.Logger
 	metrics     *handlerMetrics
-	// One dedupe store per secret (see secretScope): topStores follow
-	// Secrets, appStores each app's own secrets, in the verifier's order.
-	topStores      []scopedStore
-	appStores      map[uint32][]scopedStore
-	storesByScope  map[string]dedupeStore
-	memoryPoolKeys []string
-	spoolStorage   certmagic.Storage
-	// now is the clock; nil means time.Now. Tests set it.
+	// The storage scope of each secret (see secretScope): topScopes follow
+	// Secrets, appScopes each app's own secrets, in the verifier's order.
+	topScopes []string
+	appScopes map[uint32][]string
+	// deliverChain is Deliver compiled once; dedupe and spooler are nil
+	// when off.
+	deliverChain caddyhttp.Handler
+	signer       *upstreamSigner // nil when sign_upstream is off
+	dedupe       *dedupe
+	spooler      *spooler
+	// now is the wall clock; nil means stepSafeNow. Tests set it.
 	now func() time.Time
+	// ctx is the handler's config's: the spool's worker delivers only for
+	// the running config.
+	ctx caddy.Context
 }
 
 // AppSecrets are the callback secrets of one ZEGO app.
@@ -146,41 +183,84 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision checks the settings, resolves placeholders in the secrets, sets
-// defaults and builds the verifier.
+// defaults and builds the verifier, the deliver chain, the dedupe stores
+// and the spool.
 func (h *Handler) Provision(ctx caddy.Context) error {
-	h.logger = ctx.Logger()
+	h.ctx, h.logger = ctx, ctx.Logger()
 	h.applyDefaults()
 	// Checked before verify.New, whose errors name Go fields, not options.
-	opts, err := h.verifyOptions(caddy.NewReplacer())
+	repl := caddy.NewReplacer()
+	opts, err := h.verifyOptions(repl)
 	if err != nil {
 		return err
 	}
+	if h.signer, err = newUpstreamSigner(repl, h.SignUpstream); err != nil {
+		return err
+	}
+	if h.Deliver == nil || len(h.Deliver.Routes) == 0 {
+		return errNoDeliver
+	}
 	opts.Now = h.clock()
-	verifier, err := verify.New(opts)
-	if err != nil {
+	if h.verifier, err = verify.New(opts); err != nil {
 		return fmt.Errorf("zego_callback: %w", err)
+	}
+	h.allowedApps = h.verifier.AppIDs()
+	h.appLabels = make([]string, len(h.allowedApps))
+	for i, appID := range h.allowedApps {
+		h.appLabels[i] = strconv.FormatUint(uint64(appID), 10)
 	}
 	if h.metrics, err = newHandlerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	h.verifier = verifier
-	h.allowedApps = verifier.AppIDs()
-	if err := h.provisionDedupe(ctx, opts.Secrets, opts.AppSecrets); err != nil {
+	h.topScopes = scopesOf(opts.Secrets)
+	h.appScopes = make(map[uint32][]string, len(opts.AppSecrets))
+	for appID, secrets := range opts.AppSecrets {
+		h.appScopes[appID] = scopesOf(secrets)
+	}
+	if err := h.Deliver.Provision(ctx); err != nil {
+		return fmt.Errorf("zego_callback: deliver: %w", err)
+	}
+	h.deliverChain = h.Deliver.Routes.Compile(chainEnd)
+	if h.dedupe, err = h.newDedupe(ctx); err != nil {
 		return err
 	}
-	if err := h.provisionSpool(ctx); err != nil {
-		return err
+	if h.Spool != nil {
+		if err := h.newSpooler(ctx.Storage()); err != nil {
+			return err
+		}
 	}
 	h.warnAboutRisks()
 	return nil
 }
+
+// errNoDeliver shows the one way to say where callbacks go.
+var errNoDeliver = errors.New(`zego_callback needs a deliver block that says where verified callbacks go, e.g.
+	route /zego/* {
+		zego_callback {env.ZEGO_CALLBACK_SECRET} {
+			deliver {
+				reverse_proxy backend:8000
+			}
+		}
+	}
+(JSON: "deliver": {"routes": [...]}). A reverse_proxy after zego_callback in the route, the form before the deliver block, is no longer used: move it into deliver`)
+
+// chainEnd ends the deliver chain: a chain that reaches it has written no
+// answer, which counts as a failure.
+var chainEnd = caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
 
 // resolveSecrets resolves placeholders. The secrets' text may appear in no
 // message, so a failure says which one by position.
 func resolveSecrets(repl *caddy.Replacer, raw []string, what string) ([]string, error) {
 	secrets := make([]string, len(raw))
 	for i, secret := range raw {
-		secrets[i] = repl.ReplaceKnown(secret, "")
+		// A placeholder unknown at load would stay in the secret as its
+		// own public text: the Caddyfile turns {file.NAME} without a '/'
+		// or '.', and an empty {file.} from an unset {$VAR}, into a
+		// request placeholder. The error holds no part of the secret.
+		var err error
+		if secrets[i], err = repl.ReplaceOrErr(secret, false, true); err != nil {
+			return nil, fmt.Errorf("%s %d of %d holds a placeholder that Caddy cannot resolve when it loads the config: a secret takes {env.NAME} or {file./absolute/path} (in a Caddyfile, {file.NAME} without a '/' turns into a request placeholder); write a literal brace as \\{", what, i+1, len(raw))
+		}
 		if secrets[i] == "" {
 			return nil, fmt.Errorf("%s %d of %d is empty after resolving placeholders: is its environment variable set for the Caddy process, or its file present and not empty?", what, i+1, len(raw))
 		}
@@ -198,78 +278,101 @@ func (h *Handler) warnAboutRisks() {
 	if time.Duration(h.MaxAge) > 15*time.Minute {
 		h.warnOnce(settings, "max_age is long: a captured callback stays replayable that long", zap.Duration("max_age", time.Duration(h.MaxAge)))
 	}
+	if literal := h.literalSecrets(); len(literal) > 0 {
+		h.warnOnce(settings, "a secret is written in the config itself, where anyone who can read the config, autosave.json or Caddy's admin API can read it: "+
+			"name it with {env.NAME} or {file./path} instead ({$NAME} counts as written: the Caddyfile adapter puts its value in the config)",
+			zap.Strings("options", literal))
+	}
 	if h.DedupeDisabled {
 		h.warnOnce(settings, "dedupe is off: ZEGO's retries reach the upstream, and a captured signature can be replayed on a tampered body within max_age")
 	}
+}
+
+// literalSecrets names the secrets, ZEGO's or sign_upstream's, written in
+// the config rather than named by a placeholder: "secret #1", "app 111
+// secret #2", "sign_upstream #1".
+func (h *Handler) literalSecrets() []string {
+	var names []string
+	note := func(prefix string, secrets []string) {
+		for i, secret := range secrets {
+			if !strings.Contains(secret, "{") {
+				names = append(names, prefix+" #"+strconv.Itoa(i+1))
+			}
+		}
+	}
+	note("secret", h.Secrets)
+	for _, app := range h.Apps {
+		note("app "+strconv.FormatUint(uint64(app.AppID), 10)+" secret", app.Secrets)
+	}
+	note("sign_upstream", h.SignUpstream)
+	return names
 }
 
 func (h *Handler) clock() func() time.Time {
 	if h.now != nil {
 		return h.now
 	}
-	return time.Now
+	return stepSafeNow
 }
 
-// Validate checks the settings that Provision does not use.
-func (h *Handler) Validate() error {
-	if h.MaxBody < 1 || h.MaxBody > maxBodyLimit {
-		return fmt.Errorf("max_body must be from 1 to %d bytes (1MiB), not %d: e.g. 64KiB in a Caddyfile, 65536 in JSON", maxBodyLimit, h.MaxBody)
+// latestWallClock is the latest wall-clock reading stepSafeNow returned,
+// in Unix nanoseconds.
+var latestWallClock atomic.Int64
+
+// stepSafeNow is the wall clock, held at the latest reading it gave when
+// the clock is set back, until the clock catches up. So a backward step
+// cannot reopen the replay window of a timestamp whose dedupe records were
+// swept while the clock was ahead (the window's lower bound never moves
+// back), nor shorten the life of a dedupe record. The price: after a step
+// back by more than max_age, callbacks are refused as stale until the
+// clock has caught up by the difference. A process started after a step
+// back takes the clock as it finds it.
+func stepSafeNow() time.Time {
+	now := time.Now().Round(0) // the wall reading only
+	wall := now.UnixNano()
+	for {
+		latest := latestWallClock.Load()
+		if wall <= latest {
+			return time.Unix(0, latest)
+		}
+		if latestWallClock.CompareAndSwap(latest, wall) {
+			return now
+		}
 	}
-	return nil
 }
 
-// ServeHTTP verifies the callback and, when it is genuine and not a
-// duplicate, replaces the request body with the normalized document and
-// calls next: verify, dedupe, forward, record.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+// Validate has nothing left to check: Provision checked every setting it
+// uses, in checkSettings.
+func (h *Handler) Validate() error { return nil }
+
+// ServeHTTP verifies the callback, claims it, delivers the normalized
+// document through the deliver chain, then records the delivery or spools
+// the callback. It never calls next: the handler answers ZEGO.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	start := time.Now()
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	var d *delivery
-	redelivery := redeliveryOf(r)
-	if redelivery != nil {
-		// The spool's own request: verified when it first arrived.
-		redelivery.reached = true
-		d = redelivery.delivery(start)
-	} else {
-		callback, err := h.verifyRequest(w, r)
-		if err != nil {
-			return h.reject(r, repl, &callback, err, start)
-		}
-		d = &delivery{
-			callback:      callback,
-			roomID:        callback.RoomID(),
-			streamID:      callback.StreamID(),
-			doc:           callback.AppendJSON(make([]byte, 0, 512)),
-			idempotencyID: callback.IdempotencyID(),
-			start:         start,
-		}
+	callback, err := h.verifyRequest(w, r)
+	if err != nil {
+		return h.reject(r, repl, &callback, err, start)
 	}
+	d := h.newDelivery(&callback, start)
 	setPlaceholders(repl, d)
-	if !h.DedupeDisabled {
-		var err error
-		if redelivery != nil {
-			err = h.claimRedelivery(r, d)
-		} else {
-			err = h.claim(r, d)
-		}
-		if errors.Is(err, errDuplicate) {
-			return h.answerDuplicate(w, r, d, redelivery)
-		}
-		if redelivery != nil && err != nil {
-			redelivery.outcome, redelivery.err = verify.ReasonOf(err), err
-			if errors.Is(err, errForeignRedelivery) {
-				return caddyhttp.Error(http.StatusForbidden, err)
-			}
-		}
-		if err != nil {
-			return h.reject(r, repl, &d.callback, err, start)
-		}
-		defer h.release(r, d)
+	claim, err := h.dedupe.claim(r, d)
+	switch {
+	case errors.Is(err, errDuplicate):
+		return h.answerDuplicate(w, r, d)
+	case err != nil:
+		return h.reject(r, repl, &d.callback, err, start)
 	}
-	return h.forward(w, r, d, redelivery, next)
+	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
+	h.forwardNormalized(r, d, h.KeepQuery)
+	a := h.deliver(w, r, d)
+	claim.finish(withoutCancel(r), a.taken())
+	return h.settle(w, r, d, a)
 }
 
-// delivery is a verified callback on its way to the upstream.
+// delivery is a verified callback on its way to the backend: from ZEGO's
+// request, or rebuilt from a spool item.
 type delivery struct {
 	callback verify.Callback
 	// The event's room and stream, kept apart from callback because a
@@ -277,96 +380,56 @@ type delivery struct {
 	roomID, streamID string
 	doc              []byte // the normalized document
 	idempotencyID    [16]byte
-	start            time.Time
-	// The records of the secret that verified it; nil with dedupe off.
-	store    dedupeStore
-	scope    string
-	inFlight bool // claim marked it in flight
+	// scope is the storage scope of the secret that verified it.
+	scope string
+	start time.Time
 }
 
-// forward hands the normalized document to next and settles the outcome
-// however next ends: with an answer, an error, or the panic reverse_proxy
-// uses to abort a response it cannot finish. With the spool on, a failure
-// is held back until the callback is spooled: then ZEGO gets 202.
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request, d *delivery, redelivery *redelivery, next caddyhttp.Handler) (err error) {
-	forwardNormalized(r, d, h.KeepQuery)
-	h.metrics.verifyDuration.Observe(time.Since(d.start).Seconds())
-	// A webhook delivery must not depend on the sender staying connected:
-	// if ZEGO hangs up, the upstream request still finishes (bounded by the
-	// proxy's own timeouts) and its outcome is recorded, so ZEGO's retry is
-	// a duplicate and not a second delivery.
-	r = r.WithContext(context.WithoutCancel(r.Context()))
-	var recorder caddyhttp.ResponseRecorder
-	holdFailures := h.Spool != nil && redelivery == nil
-	if holdFailures {
-		buf := new(bytes.Buffer)
-		recorder = caddyhttp.NewResponseRecorder(w, buf, func(status int, _ http.Header) bool { return !accepted(status) })
-	} else {
-		recorder = caddyhttp.NewResponseRecorder(w, nil, nil)
+func (h *Handler) newDelivery(callback *verify.Callback, start time.Time) *delivery {
+	return &delivery{
+		callback:      *callback,
+		roomID:        callback.RoomID(),
+		streamID:      callback.StreamID(),
+		doc:           callback.AppendJSON(make([]byte, 0, 512)),
+		idempotencyID: callback.IdempotencyID(),
+		scope:         h.scopesFor(callback.AppID)[callback.SecretIndex()],
+		start:         start,
 	}
-	settled := false
-	defer func() {
-		if settled {
-			return
-		}
-		if aborted := recover(); aborted != nil {
-			spooled := h.settle(r, d, redelivery, recorder.Status(), fmt.Errorf("the response was aborted: %v", aborted))
-			if spooled && recorder.Buffered() {
-				err = answerSpooled(w) // the failure was held back: ZEGO has seen nothing yet
-				return
-			}
-			panic(aborted)
-		}
-	}()
-	err = next.ServeHTTP(recorder, r)
-	settled = true
-	status := recorder.Status()
-	if h.settle(r, d, redelivery, status, err) {
-		return answerSpooled(w)
-	}
-	if holdFailures && recorder.Status() != 0 && recorder.Buffered() {
-		return recorder.WriteResponse() // not spooled: ZEGO gets the failure and retries
-	}
-	return err
 }
 
-func accepted(status int) bool { return status >= 200 && status < 300 }
-
-// answerSpooled tells ZEGO the edge owns the callback now.
-func answerSpooled(w http.ResponseWriter) error {
-	clear(w.Header()) // the upstream's, of a failure ZEGO need not see
-	w.Header().Set("X-Zego-Spooled", "1")
-	w.WriteHeader(http.StatusAccepted)
-	return nil
-}
-
-// settle records what became of a forwarded callback, and spools it when
-// the upstream did not accept it; it reports whether it was spooled. A 2xx
-// status line means the upstream accepted it, even if the response broke
-// off later.
-func (h *Handler) settle(r *http.Request, d *delivery, redelivery *redelivery, status int, err error) (spooled bool) {
+// settle answers ZEGO after a delivery attempt and counts it: the chain's
+// own answer when it accepted, 202 once a failure is spooled, otherwise the
+// failure, so that ZEGO retries.
+func (h *Handler) settle(w http.ResponseWriter, r *http.Request, d *delivery, a *attempt) error {
 	outcome := outcomeForwarded
 	switch {
-	case accepted(status):
-		if d.store != nil {
-			h.recordDelivered(r, d)
+	case a.taken():
+		if a.refused() {
+			outcome = outcomeRefused
 		}
-		if h.Spool != nil && redelivery == nil {
-			h.unspool(r, d)
-		}
-	case h.Spool != nil && redelivery == nil && h.spoolCallback(r, d, status, err):
-		outcome, spooled = outcomeSpooled, true
+		h.spooler.delivered(r.Context(), d)
+	case h.spooler.store(r, d, a):
+		outcome = outcomeSpooled
 	default:
 		outcome = outcomeUpstreamFailed
 	}
-	if redelivery != nil {
-		redelivery.outcome, redelivery.status, redelivery.err = outcome, status, err
-	}
 	event := h.eventLabel(d.callback.Event)
 	h.metrics.requests.WithLabelValues(event, outcome, h.appLabel(d.callback.AppID)).Inc()
-	h.metrics.upstream.WithLabelValues(event, codeClass(status, err)).Inc()
-	h.noteOutcome(r, &d.callback, outcome, d.start, zap.Int("upstream_status", status), zap.Error(err))
-	return spooled
+	h.metrics.upstream.WithLabelValues(event, codeClass(a.status, a.err), sourceZego).Inc()
+	h.metrics.deliverZego.Observe(a.duration.Seconds())
+	h.noteOutcome(r, &accessLogFields{outcome: outcome, callback: &d.callback, secret: secretFingerprint(d.scope), refusal: a.refusal},
+		d.start, zap.Int("upstream_status", a.status), zap.Error(a.err))
+	switch {
+	case outcome == outcomeSpooled:
+		return answerSpooled(w) // a failure was held back: ZEGO has seen nothing yet
+	case outcome == outcomeRefused:
+		return answerRefused(w) // so that ZEGO does not retry what the backend does not want
+	case a.aborted != nil:
+		panic(a.aborted) // reverse_proxy's abort of a response it could not finish
+	case outcome == outcomeForwarded:
+		return nil // the chain's answer went to ZEGO as it was written
+	}
+	return a.answerFailure(w)
 }
 
 // Outcomes besides the rejection reason codes.
@@ -375,7 +438,25 @@ const (
 	outcomeUpstreamFailed = "upstream_failed"
 	outcomeDuplicate      = "duplicate"
 	outcomeSpooled        = "spooled"
+	outcomeRefused        = "refused"
 )
+
+// answerRefused tells ZEGO the callback arrived and needs no retry: the
+// backend refused it on purpose.
+func answerRefused(w http.ResponseWriter) error {
+	clear(w.Header()) // the backend's refusal is for the edge, not for ZEGO
+	w.Header().Set("X-Zego-Refused", "1")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// answerSpooled tells ZEGO the edge owns the callback now.
+func answerSpooled(w http.ResponseWriter) error {
+	clear(w.Header()) // the upstream's, of a failure ZEGO need not see
+	w.Header().Set("X-Zego-Spooled", "1")
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
 
 // eventLabel bounds the metric label to the configured events.
 func (h *Handler) eventLabel(event string) string {
@@ -393,21 +474,27 @@ func (h *Handler) appAllowed(appID uint32) bool {
 
 // appLabel bounds the metric label to the AppID allowlist.
 func (h *Handler) appLabel(appID uint32) string {
-	if _, listed := slices.BinarySearch(h.allowedApps, appID); listed {
-		return strconv.FormatUint(uint64(appID), 10)
+	if i, listed := slices.BinarySearch(h.allowedApps, appID); listed {
+		return h.appLabels[i]
 	}
 	return otherApp
 }
 
-// answerDuplicate tells ZEGO the callback arrived, without bothering the
-// upstream again.
-func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, d *delivery, redelivery *redelivery) error {
-	if redelivery != nil {
-		redelivery.outcome = outcomeDuplicate
+// scopesFor returns the scopes of the secrets that may verify app's
+// callbacks, in the verifier's order.
+func (h *Handler) scopesFor(appID uint32) []string {
+	if scopes, ok := h.appScopes[appID]; ok {
+		return scopes
 	}
+	return h.topScopes
+}
+
+// answerDuplicate tells ZEGO the callback arrived, without bothering the
+// backend again.
+func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, d *delivery) error {
 	h.metrics.verifyDuration.Observe(time.Since(d.start).Seconds())
 	h.metrics.requests.WithLabelValues(h.eventLabel(d.callback.Event), outcomeDuplicate, h.appLabel(d.callback.AppID)).Inc()
-	h.noteOutcome(r, &d.callback, outcomeDuplicate, d.start)
+	h.noteOutcome(r, &accessLogFields{outcome: outcomeDuplicate, callback: &d.callback, secret: secretFingerprint(d.scope)}, d.start)
 	w.Header().Set("X-Zego-Duplicate", "1")
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -456,7 +543,7 @@ func (h *Handler) reject(r *http.Request, repl *caddy.Replacer, callback *verify
 	repl.Set("http.zego.error", reason)
 	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
 	h.metrics.requests.WithLabelValues(h.eventLabel(callback.Event), reason, h.appLabel(callback.AppID)).Inc()
-	h.noteOutcome(r, callback, reason, start, zap.Error(err))
+	h.noteOutcome(r, &accessLogFields{outcome: reason, callback: callback}, start, zap.Error(err))
 	return caddyhttp.Error(statusFor(err), err)
 }
 
@@ -488,76 +575,6 @@ func statusFor(err error) int {
 	return http.StatusInternalServerError
 }
 
-// forwardedClientHeaders are the only headers of ZEGO's request that reach
-// the upstream: ZEGO signs none, so the upstream must act on nothing a
-// client could add. User-Agent helps diagnose; the W3C trace context lets
-// Caddy's tracing join the upstream's spans; X-Forwarded-* are left to
-// reverse_proxy, which keeps them only from trusted_proxies and sets its
-// own otherwise. Headers the operator adds belong in reverse_proxy's
-// header_up, which applies after this handler.
-var forwardedClientHeaders = map[string]bool{
-	"User-Agent":        true,
-	"Traceparent":       true,
-	"Tracestate":        true,
-	"X-Forwarded-For":   true,
-	"X-Forwarded-Proto": true,
-	"X-Forwarded-Host":  true,
-}
-
-// forwardNormalized replaces the request body with the normalized document
-// and the request's headers with the ones the upstream relies on; keepQuery
-// keeps the query string.
-func forwardNormalized(r *http.Request, d *delivery, keepQuery bool) {
-	callback, doc := &d.callback, d.doc
-	for name := range r.Header {
-		if !forwardedClientHeaders[name] {
-			delete(r.Header, name)
-		}
-	}
-	if !keepQuery {
-		r.URL.RawQuery, r.URL.ForceQuery = "", false
-	}
-	// Header.Set would allocate each value's slice: the six share one, and
-	// the three computed values share one string. The names are already
-	// canonical.
-	var buf [80]byte
-	computed := strconv.AppendInt(buf[:0], int64(len(doc)), 10)
-	lengthEnd := len(computed)
-	computed = strconv.AppendUint(computed, uint64(callback.AppID), 10)
-	appEnd := len(computed)
-	computed = hex.AppendEncode(computed, d.idempotencyID[:])
-	text := string(computed)
-	names := [...]string{"Content-Type", "Content-Length", "X-Zego-Event", "X-Zego-App-Id", "X-Zego-Task-Id", "Idempotency-Key"}
-	values := [len(names)]string{
-		"application/json", text[:lengthEnd], callback.Event,
-		text[lengthEnd:appEnd], callback.TaskID, text[appEnd:],
-	}
-	shared := values[:]
-	for i, name := range names {
-		if shared[i] != "" { // an event without a task_id has no X-Zego-Task-Id
-			r.Header[name] = shared[i : i+1 : i+1]
-		}
-	}
-	r.ContentLength = int64(len(doc))
-	r.TransferEncoding = nil
-	// The document is the whole body: a client's trailers stay behind.
-	r.Trailer = nil
-	r.Body = newDocBody(doc)
-	// reverse_proxy calls GetBody to resend the body on a retry.
-	r.GetBody = func() (io.ReadCloser, error) { return newDocBody(doc), nil }
-}
-
-// docBody is the normalized document as a request body.
-type docBody struct{ bytes.Reader }
-
-func newDocBody(doc []byte) *docBody {
-	b := new(docBody)
-	b.Reset(doc)
-	return b
-}
-
-func (*docBody) Close() error { return nil }
-
 // setPlaceholders publishes an accepted callback's identity; the event's
 // own identifiers only where it has them.
 func setPlaceholders(repl *caddy.Replacer, d *delivery) {
@@ -577,16 +594,17 @@ func setPlaceholders(repl *caddy.Replacer, d *delivery) {
 // line (the one line per request a user turns on with the log directive)
 // and writes the handler's own line at DEBUG. Neither ever holds the
 // secret, the signature or the body.
-func (h *Handler) noteOutcome(r *http.Request, callback *verify.Callback, outcome string, start time.Time, extra ...zap.Field) {
+func (h *Handler) noteOutcome(r *http.Request, note *accessLogFields, start time.Time, extra ...zap.Field) {
 	if fields, ok := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields); ok {
-		fields.Add(zap.Inline(&accessLogFields{outcome, callback}))
+		fields.Add(zap.Inline(note))
 	}
 	c := h.logger.Check(zapcore.DebugLevel, "callback")
 	if c == nil {
 		return
 	}
+	callback := note.callback
 	c.Write(append([]zap.Field{
-		zap.String("outcome", outcome),
+		zap.String("outcome", note.outcome),
 		zap.String("event", callback.Event),
 		zap.Uint32("app_id", callback.AppID),
 		zap.String("task_id", callback.TaskID),
@@ -601,6 +619,8 @@ func (h *Handler) noteOutcome(r *http.Request, callback *verify.Callback, outcom
 type accessLogFields struct {
 	outcome  string
 	callback *verify.Callback
+	secret   string // the verifying secret's fingerprint; "" when none verified it
+	refusal  string // the backend's reason, when it refused the callback
 }
 
 func (f *accessLogFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
@@ -608,6 +628,12 @@ func (f *accessLogFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	if f.callback.Event != "" {
 		enc.AddString("zego_event", f.callback.Event)
 		enc.AddUint32("zego_app_id", f.callback.AppID)
+	}
+	if f.secret != "" {
+		enc.AddString("zego_secret", f.secret)
+	}
+	if f.refusal != "" {
+		enc.AddString("zego_refused", f.refusal)
 	}
 	if f.callback.TaskID != "" {
 		enc.AddString("zego_task_id", f.callback.TaskID)
@@ -620,6 +646,9 @@ func (f *accessLogFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	return nil
 }
+
+// withoutCancel keeps a delivery's bookkeeping going when ZEGO hangs up.
+func withoutCancel(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
 
 // Interface guards
 var (

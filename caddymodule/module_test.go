@@ -31,6 +31,7 @@ func provisionVectorHandler(t *testing.T, v *verifytest.Set) *Handler {
 		Events:         v.AllowedEvents,
 		MaxAge:         caddy.Duration(v.MaxAge()),
 		DedupeDisabled: true,
+		Deliver:        testDeliver(),
 		now:            v.NowTime,
 	}
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
@@ -42,6 +43,14 @@ func provisionVectorHandler(t *testing.T, v *verifytest.Set) *Handler {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// testDeliver is a deliver block that provisions without a backend; unit
+// tests then put their own chain in its place (see serve).
+func testDeliver() *caddyhttp.Subroute {
+	return &caddyhttp.Subroute{Routes: caddyhttp.RouteList{{
+		HandlersRaw: []json.RawMessage{json.RawMessage(`{"handler":"static_response"}`)},
+	}}}
 }
 
 // recordingNext stands in for reverse_proxy: it records what it was given.
@@ -65,13 +74,15 @@ func (n *recordingNext) ServeHTTP(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// serve runs one request through the handler and returns the HTTP status
-// Caddy would answer with and the replacer it used.
-func serve(h *Handler, r *http.Request, next caddyhttp.Handler) (int, *caddy.Replacer, error) {
+// serve runs one request through the handler, with chain as its deliver
+// chain, and returns the HTTP status Caddy would answer with and the
+// replacer it used.
+func serve(h *Handler, r *http.Request, chain caddyhttp.Handler) (int, *caddy.Replacer, error) {
 	repl := caddy.NewReplacer()
 	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl))
 	w := httptest.NewRecorder()
-	err := h.ServeHTTP(w, r, next)
+	h.deliverChain = chain
+	err := h.ServeHTTP(w, r, nil)
 	if err != nil {
 		var handlerErr caddyhttp.HandlerError
 		if !errors.As(err, &handlerErr) {
@@ -118,12 +129,12 @@ func TestServeHTTPPublicVectors(t *testing.T) {
 					t.Fatalf("{http.zego.error} = %q, want %q", got, tc.Expect.Reason)
 				}
 				if next.calls != 0 {
-					t.Fatal("a rejected callback reached the next handler")
+					t.Fatal("a rejected callback reached the deliver chain")
 				}
 				return
 			}
 			if next.calls != 1 {
-				t.Fatalf("next called %d times", next.calls)
+				t.Fatalf("deliver chain called %d times", next.calls)
 			}
 			if want := compactJSON(t, tc.Expect.Normalized); !bytes.Equal(next.body, want) {
 				t.Fatalf("forwarded\n got: %s\nwant: %s", next.body, want)
@@ -246,7 +257,7 @@ func TestMethodNotAllowedSetsAllow(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/zego/compose", nil)
 	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
 	w := httptest.NewRecorder()
-	_ = h.ServeHTTP(w, r, new(recordingNext))
+	_ = h.ServeHTTP(w, r, nil)
 	if got := w.Header().Get("Allow"); got != http.MethodPost {
 		t.Fatalf("Allow = %q", got)
 	}

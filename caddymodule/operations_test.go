@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 // scrapeMetrics reads the handler's series from Caddy's admin /metrics.
@@ -44,19 +42,11 @@ func wantSeries(t *testing.T, got map[string]float64, want map[string]float64) {
 	}
 }
 
-// callbackFor is a compose callback for appID at time ts, signed with secret.
-func callbackFor(secret string, appID uint32, taskID, noncePrefix string, ts time.Time) string {
-	unix := strconv.FormatInt(ts.Unix(), 10)
-	nonce := uniqueNonce(noncePrefix)
-	return fmt.Sprintf(`{"appid":"%d","event":"compose","replay_url":"https://example.com/a.mp4","task_id":"%s","code":"0","timestamp":"%s","nonce":"%s","signature":"%s"}`,
-		appID, taskID, unix, nonce, verify.Sign(secret, unix, nonce))
-}
-
 func TestMetrics(t *testing.T) {
 	up := newUpstream(t)
-	tester := startDedupeCaddy(t, up, "", "app_id 1234567890")
+	tester := startSites(t, dedupeSecret, "", site{options: "app_id 1234567890", upstream: up.URL})
 	now := time.Now()
-	first := signedCallback(newTaskID(), "1", "https://example.com/a.mp4")
+	first := signed{secret: dedupeSecret, taskID: newTaskID()}.body()
 	wantStatus := func(body string, status int) {
 		t.Helper()
 		if got := send(t, tester, httpPort, body); got.status != status {
@@ -64,14 +54,14 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	wantStatus(first, 200)
-	wantStatus(signedCallback(newTaskID(), "2", "https://example.com/a.mp4"), 200)
+	wantStatus(signed{secret: dedupeSecret, taskID: newTaskID()}.body(), 200)
 	wantStatus(first, 200) // duplicate
-	wantStatus(callbackFor("wrong-secret", 1234567890, newTaskID(), "3", now), 401)
-	wantStatus(callbackFor(dedupeSecret, 1234567890, newTaskID(), "4", now.Add(-time.Hour)), 401)
-	wantStatus(callbackFor(dedupeSecret, 42, newTaskID(), "5", now), 403)
+	wantStatus(signed{secret: "wrong-secret", taskID: newTaskID(), timestamp: now}.body(), 401)
+	wantStatus(signed{secret: dedupeSecret, taskID: newTaskID(), timestamp: now.Add(-time.Hour)}.body(), 401)
+	wantStatus(signed{secret: dedupeSecret, appID: 42, taskID: newTaskID(), timestamp: now}.body(), 403)
 	wantStatus("not a callback", 400)
 	up.setStatus(http.StatusServiceUnavailable)
-	wantStatus(signedCallback(newTaskID(), "6", "https://example.com/a.mp4"), 503)
+	wantStatus(signed{secret: dedupeSecret, taskID: newTaskID()}.body(), 503)
 	up.setStatus(http.StatusOK)
 
 	wantSeries(t, scrapeMetrics(t), map[string]float64{
@@ -82,17 +72,17 @@ func TestMetrics(t *testing.T) {
 		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="stale_timestamp"}`: 1,
 		`caddy_zego_callback_requests_total{app_id="other",event="compose",outcome="app_not_allowed"}`:      1,
 		`caddy_zego_callback_requests_total{app_id="other",event="unknown",outcome="malformed_body"}`:       1,
-		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose"}`:                    2,
-		`caddy_zego_callback_upstream_responses_total{code_class="5xx",event="compose"}`:                    1,
+		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose",source="zego"}`:      2,
+		`caddy_zego_callback_upstream_responses_total{code_class="5xx",event="compose",source="zego"}`:      1,
 		`caddy_zego_callback_verify_duration_seconds_count`:                                                 8,
 	})
 
 	// A reload brings a fresh registry: the handler must register on it.
-	tester = startDedupeCaddy(t, up, "", "app_id 1234567890\nmax_age 4m")
-	wantStatus(signedCallback(newTaskID(), "7", "https://example.com/a.mp4"), 200)
+	tester = startSites(t, dedupeSecret, "", site{options: "app_id 1234567890\nmax_age 4m", upstream: up.URL})
+	wantStatus(signed{secret: dedupeSecret, taskID: newTaskID()}.body(), 200)
 	wantSeries(t, scrapeMetrics(t), map[string]float64{
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded"}`: 1,
-		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose"}`:              1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded"}`:  1,
+		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose",source="zego"}`: 1,
 	})
 }
 
@@ -100,14 +90,14 @@ func TestMetrics(t *testing.T) {
 // them mid-rotation, and the top-level secret for a third app.
 func TestPerAppSecretsAndRotation(t *testing.T) {
 	up := newUpstream(t)
-	tester := startDedupeCaddy(t, up, "", `app_id 1 2 3
+	tester := startSites(t, dedupeSecret, "", site{options: `app_id 1 2 3
 			app 1 {
 				secret app1-old
 				secret app1-new
 			}
 			app 2 {
 				secret app2
-			}`)
+			}`, upstream: up.URL})
 	now := time.Now()
 	for _, tc := range []struct {
 		name   string
@@ -126,7 +116,7 @@ func TestPerAppSecretsAndRotation(t *testing.T) {
 		{"app 4 is not allowed", dedupeSecret, 4, 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := send(t, tester, httpPort, callbackFor(tc.secret, tc.appID, newTaskID(), "9", now))
+			got := send(t, tester, httpPort, signed{secret: tc.secret, appID: tc.appID, taskID: newTaskID(), timestamp: now}.body())
 			if got.status != tc.status {
 				t.Fatalf("status %d (%q), want %d", got.status, got.body, tc.status)
 			}

@@ -23,35 +23,22 @@ type caddyProcess struct {
 	port int
 }
 
-// startCaddyProcess runs a Caddy process serving the spool route on port,
-// with its storage in folder, proxying to upstreamAddr; it stops with the
+// startCaddyProcess runs a Caddy process serving spoolSiteWith on port, with
+// its storage in folder, delivering to upstreamAddr; it stops with the
 // test unless killed before.
 func startCaddyProcess(t *testing.T, port int, folder, upstreamAddr string) *caddyProcess {
 	t.Helper()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "Caddyfile")
+	spool := spoolSiteWith(upstreamAddr, "retry 200ms\nmax_age 1m")
+	spool.port, spool.secret = port, dedupeSecret
 	err := os.WriteFile(config, []byte(fmt.Sprintf(`{
 	admin off
 	persist_config off
 	default_bind 127.0.0.1
 	storage file_system %s
 }
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback %s {
-			spool {
-				retry 200ms
-				max_age 1m
-			}
-		}
-		reverse_proxy %s {
-			transport http {
-				dial_timeout 300ms
-			}
-		}
-	}
-}
-`, folder, port, dedupeSecret, upstreamAddr)), 0o600)
+`, folder)+spool.caddyfile()), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +127,7 @@ func TestSpoolSurvivesKill9(t *testing.T) {
 	tasks := make([]string, 20)
 	for i := range tasks {
 		tasks[i] = newTaskID()
-		if status := siteBody(t, caddy.port, signedCallback(tasks[i], "1", "https://example.com/a.mp4")); status != http.StatusAccepted {
+		if status := siteBody(t, caddy.port, signed{secret: dedupeSecret, taskID: tasks[i]}.body()); status != http.StatusAccepted {
 			t.Fatalf("callback %d: %d, want 202", i, status)
 		}
 	}
@@ -174,7 +161,7 @@ func TestSpoolSharedByTwoProcesses(t *testing.T) {
 				if i%2 == 1 {
 					port = second.port
 				}
-				if status := siteBody(t, port, signedCallback(tasks[i], "1", "https://example.com/a.mp4")); status != http.StatusAccepted {
+				if status := siteBody(t, port, signed{secret: dedupeSecret, taskID: tasks[i]}.body()); status != http.StatusAccepted {
 					t.Errorf("callback %d: %d, want 202", i, status)
 				}
 			}

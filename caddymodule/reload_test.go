@@ -2,7 +2,6 @@ package caddymodule_test
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -15,43 +14,34 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
-// testCaddyfile is a whole Caddyfile: the global options loadCaddy uses,
-// extra global options, then sites.
-func testCaddyfile(extraGlobalOptions, sites string) string {
-	return fmt.Sprintf(`{
-	admin localhost:%d
-	http_port %d
-	default_bind 127.0.0.1
-	persist_config off
-	%s
-}
-`, adminPort, httpPort, extraGlobalOptions) + sites
-}
-
 // postLoad posts a Caddyfile to the admin endpoint's /load, as caddy reload
 // does; force adds what caddy reload --force sends.
 func postLoad(t *testing.T, caddyfile string, force bool) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/load", adminPort), strings.NewReader(caddyfile))
-	if err != nil {
-		t.Fatal(err)
+	if status, body := postConfig(t, "text/caddyfile", caddyfile, force); status != http.StatusOK {
+		t.Fatalf("/load answered %d: %s", status, body)
 	}
-	req.Header.Set("Content-Type", "text/caddyfile")
-	if force {
-		req.Header.Set("Cache-Control", "must-revalidate")
-	}
+}
+
+// postConfig posts a config of contentType to /load and returns the
+// answer. Loading the same config again changes nothing, so a connection
+// the admin server closed unanswered is retried, as doRetrying does.
+func postConfig(t *testing.T, contentType, config string, force bool) (status int, body string) {
+	t.Helper()
 	// A fresh connection: a load restarts the admin server, which resets
 	// the connections it had open.
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("/load answered %d: %s", resp.StatusCode, body)
-	}
+	resp, raw := doRetrying(t, client, func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/load", adminPort), strings.NewReader(config))
+		if err == nil {
+			req.Header.Set("Content-Type", contentType)
+			if force {
+				req.Header.Set("Cache-Control", "must-revalidate")
+			}
+		}
+		return req, err
+	})
+	return resp.StatusCode, string(raw)
 }
 
 // TestRotationReloadsFileSecretOnlyWhenForced follows the README's rotation
@@ -64,21 +54,9 @@ func TestRotationReloadsFileSecretOnlyWhenForced(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte("rotation-old\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	caddyfile := testCaddyfile("", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {file.%s} {
-			app_id 1234567890
-		}
-		reverse_proxy %s
-	}
-	handle_errors {
-		respond "{http.zego.error}"
-	}
-}
-`, httpPort, secretFile, up.Listener.Addr()))
-	caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort}).InitServer(caddyfile, "caddyfile")
-
+	rotating := site{secret: "{file." + secretFile + "}", options: "app_id 1234567890", upstream: up.URL}
+	startSites(t, "", "", rotating)
+	caddyfile := globalOptions("") + rotating.caddyfile() // what startSites loaded
 	post := func(body string) answer {
 		t.Helper()
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -86,10 +64,10 @@ http://localhost:%d {
 	}
 	wantSecrets := func(step, passes, fails string) {
 		t.Helper()
-		if got := post(callbackFor(passes, 1234567890, newTaskID(), "31", time.Now())); got.status != http.StatusOK {
+		if got := post(signed{secret: passes, taskID: newTaskID()}.body()); got.status != http.StatusOK {
 			t.Fatalf("%s: a callback signed with %s got %d %q, want 200", step, passes, got.status, got.body)
 		}
-		if got := post(callbackFor(fails, 1234567890, newTaskID(), "32", time.Now())); got.status != http.StatusUnauthorized || got.body != "bad_signature" {
+		if got := post(signed{secret: fails, taskID: newTaskID()}.body()); got.status != http.StatusUnauthorized || got.body != "bad_signature" {
 			t.Fatalf("%s: a callback signed with %s got %d %q, want 401 bad_signature", step, fails, got.status, got.body)
 		}
 	}
@@ -157,10 +135,10 @@ func TestExampleHandleErrors(t *testing.T) {
 
 	up := newUpstream(t)
 	load(up.Listener.Addr().String())
-	if got := post(callbackFor("example-secret", 1234567890, newTaskID(), "41", time.Now())); got.status != 200 || got.body != "upstream answered 200" {
+	if got := post(signed{secret: "example-secret", taskID: newTaskID()}.body()); got.status != 200 || got.body != "upstream answered 200" {
 		t.Fatalf("genuine callback: %d %q", got.status, got.body)
 	}
-	if got := post(callbackFor("forged", 1234567890, newTaskID(), "42", time.Now())); got.status != 401 || got.body != "bad_signature" {
+	if got := post(signed{secret: "forged", taskID: newTaskID()}.body()); got.status != 401 || got.body != "bad_signature" {
 		t.Fatalf("forged callback: %d %q, want 401 bad_signature", got.status, got.body)
 	}
 	if got := post("not a callback"); got.status != 400 || got.body != "malformed_body" {
@@ -176,7 +154,7 @@ func TestExampleHandleErrors(t *testing.T) {
 	downAddr := closed.Addr().String()
 	closed.Close()
 	load(downAddr)
-	got := post(callbackFor("example-secret", 1234567890, newTaskID(), "43", time.Now()))
+	got := post(signed{secret: "example-secret", taskID: newTaskID()}.body())
 	if got.status != http.StatusBadGateway || got.body != "502 Bad Gateway" {
 		t.Fatalf("upstream down: %d %q, want 502 \"502 Bad Gateway\"", got.status, got.body)
 	}
@@ -196,19 +174,10 @@ func TestLoadWarningsOncePerSettings(t *testing.T) {
 	// Settings no other test uses: the warnings are remembered for the
 	// whole process.
 	dedupeMax := 100_000 + time.Now().UnixNano()%1_000_000
-	config := func(maxAge string) string {
-		return testCaddyfile(logOptions, fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			dedupe_max %d
-			max_age %s
-		}
-		reverse_proxy %s
+	warned := func(maxAge string) site {
+		return site{options: fmt.Sprintf("dedupe_max %d\nmax_age %s", dedupeMax, maxAge), upstream: up.URL}
 	}
-}
-`, httpPort, dedupeMax, maxAge, up.Listener.Addr()))
-	}
+	config := func(maxAge string) string { return globalOptions(logOptions) + warned(maxAge).caddyfile() }
 	countWarnings := func() int {
 		t.Helper()
 		raw, err := os.ReadFile(logFile)
@@ -217,9 +186,7 @@ http://localhost:%d {
 		}
 		return strings.Count(string(raw), "no app_id allowlist")
 	}
-	t.Setenv("ZEGO_TEST_SECRET", "warn-once-secret")
-	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
-	tester.InitServer(config("5m"), "caddyfile")
+	startSites(t, "warn-once-secret", logOptions, warned("5m"))
 	if n := countWarnings(); n != 1 {
 		t.Fatalf("%d warnings after the first load, want 1", n)
 	}
@@ -234,5 +201,44 @@ http://localhost:%d {
 	}
 	if raw, _ := os.ReadFile(logFile); strings.Contains(string(raw), "warn-once-secret") {
 		t.Fatal("the log shows the secret")
+	}
+}
+
+// TestLiteralSecretsAreNamed: a secret written in the config, or put there
+// by the Caddyfile's {$VAR}, gets a WARN naming each such option (never
+// its value); secrets named with {env.*} do not.
+func TestLiteralSecretsAreNamed(t *testing.T) {
+	up := newUpstream(t)
+	logFile := filepath.Join(t.TempDir(), "warnings.log")
+	t.Setenv("ZEGO_DOLLAR_SECRET", "dollar-secret-value")
+	const appSecret = "app-literal-secret-value"
+	startSites(t, "env-secret-value", fmt.Sprintf(`log zego_warnings {
+		output file %s
+		include http.handlers.zego_callback
+		level WARN
+		format json
+	}`, logFile), site{
+		secret: "{$ZEGO_DOLLAR_SECRET}",
+		// Settings no other test uses: warnings are remembered per process.
+		options:  fmt.Sprintf("secret {env.ZEGO_TEST_SECRET}\napp_id 1234567890 111\napp 111 {\n\tsecret %s\n}\ndedupe_max %d", appSecret, 200_000+time.Now().UnixNano()%1_000_000),
+		upstream: up.URL,
+	})
+	var warning map[string]any
+	for _, line := range readLogLines(t, logFile) {
+		if strings.HasPrefix(line["msg"].(string), "a secret is written in the config itself") {
+			warning = line
+		}
+	}
+	if warning == nil {
+		t.Fatal("no WARN for secrets written in the config")
+	}
+	if got := fmt.Sprint(warning["options"]); got != "[secret #1 app 111 secret #1]" {
+		t.Errorf("the WARN names %s, want [secret #1 app 111 secret #1]", got)
+	}
+	raw, _ := os.ReadFile(logFile)
+	for _, secret := range []string{"dollar-secret-value", appSecret, "env-secret-value"} {
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("the log shows a secret: %s", raw)
+		}
 	}
 }

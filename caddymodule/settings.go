@@ -21,6 +21,20 @@ import (
 // language: the Caddyfile option, its JSON name, and what a valid value
 // looks like.
 
+// Defaults and bounds of the optional settings; the dedupe, spool and
+// deliver ones are beside their code.
+const (
+	DefaultMaxAge  = 5 * time.Minute
+	DefaultMaxBody = 64 << 10
+	// A compose callback is well under 4KiB; larger limits only help floods.
+	maxBodyLimit = 1 << 20
+	// More redeliveries at once than this only queue at the backend.
+	maxSpoolConcurrency = 64
+	// maxDuration bounds every duration setting: ten years, beyond any use and
+	// far from overflowing a time's nanoseconds.
+	maxDuration = 10 * 365 * 24 * time.Hour
+)
+
 // applyDefaults fills in the optional settings a config left out.
 func (h *Handler) applyDefaults() {
 	if h.MaxAge == 0 {
@@ -34,6 +48,33 @@ func (h *Handler) applyDefaults() {
 	}
 	if slices.Contains(h.Events, allEvents) {
 		h.Events = verify.SupportedEvents()
+	}
+	if h.DeliverTimeout == 0 {
+		h.DeliverTimeout = caddy.Duration(DefaultDeliverTimeout)
+	}
+	if !h.DedupeDisabled {
+		if h.DedupeTTL == 0 {
+			h.DedupeTTL = caddy.Duration(DefaultDedupeTTL)
+		}
+		if h.DedupeStore == "" {
+			h.DedupeStore = storeMemory
+		}
+		if h.DedupeMax == 0 {
+			h.DedupeMax = DefaultDedupeMax
+		}
+	}
+	if s := h.Spool; s != nil {
+		if len(s.Retry) == 0 {
+			for _, wait := range defaultSpoolRetry {
+				s.Retry = append(s.Retry, caddy.Duration(wait))
+			}
+		}
+		if s.MaxAge == 0 {
+			s.MaxAge = caddy.Duration(DefaultSpoolMaxAge)
+		}
+		if s.Concurrency == 0 {
+			s.Concurrency = DefaultSpoolConcurrency
+		}
 	}
 }
 
@@ -57,14 +98,28 @@ func (h *Handler) checkSettings() error {
 			return fmt.Errorf("events: entry %d of %d is not a supported event; use all, or some of %s (%s)", i+1, len(h.Events), strings.Join(supported, ", "), notShown)
 		}
 	}
-	if !h.DedupeDisabled && h.DedupeTTL != 0 && time.Duration(h.DedupeTTL) < time.Second {
+	if time.Duration(h.DeliverTimeout) < 100*time.Millisecond {
+		return fmt.Errorf(`deliver_timeout must be at least 100ms, such as 10s, not %s: in JSON a duration is in nanoseconds (10000000000) or a string such as "10s"`, time.Duration(h.DeliverTimeout))
+	}
+	for _, d := range []struct {
+		option string
+		value  caddy.Duration
+	}{{"max_age", h.MaxAge}, {"dedupe", h.DedupeTTL}, {"deliver_timeout", h.DeliverTimeout}} {
+		if time.Duration(d.value) > maxDuration {
+			return fmt.Errorf("%s must be at most %s, not %s", d.option, maxDuration, time.Duration(d.value))
+		}
+	}
+	if !h.DedupeDisabled && time.Duration(h.DedupeTTL) < time.Second {
 		return fmt.Errorf(`dedupe must be off or at least 1s, not %s: in JSON "dedupe" is in nanoseconds or a string such as "10m", and off is "dedupe_disabled": true`, time.Duration(h.DedupeTTL))
 	}
 	if h.DedupeMax < 0 {
 		return fmt.Errorf("dedupe_max must be a positive number of entries, such as 100000, not %d", h.DedupeMax)
 	}
-	if h.DedupeStore != "" && h.DedupeStore != storeMemory && h.DedupeStore != storeStorage {
-		return fmt.Errorf("dedupe_store must be %s or %s, not %q", storeMemory, storeStorage, h.DedupeStore)
+	if !h.DedupeDisabled && h.DedupeStore != storeMemory && h.DedupeStore != storeStorage {
+		return fmt.Errorf("dedupe_store must be %s or %s (%s)", storeMemory, storeStorage, notShown)
+	}
+	if err := h.Spool.check(h.DedupeDisabled); err != nil {
+		return err
 	}
 
 	withBlock := make(map[uint32]bool, len(h.Apps))
@@ -95,6 +150,27 @@ func (h *Handler) checkSettings() error {
 		// app_not_allowed and the top-level secret verifies nothing.
 		return errors.New("the top-level secret can never be used: with app blocks and no app_id, only the apps with blocks are allowed. " +
 			"List every allowed app in app_id (JSON: app_ids), including those that use the top-level secret, or remove the top-level secret")
+	}
+	return nil
+}
+
+// check checks the spool's settings after applyDefaults; a nil spool is
+// off and fine.
+func (s *Spool) check(dedupeDisabled bool) error {
+	switch {
+	case s == nil:
+		return nil
+	case dedupeDisabled:
+		return errors.New("spool needs dedupe: a spooled callback and ZEGO's late retry of it must not both reach the backend; remove 'dedupe off' (JSON: dedupe_disabled)")
+	case time.Duration(s.MaxAge) <= 0 || time.Duration(s.MaxAge) > maxDuration:
+		return fmt.Errorf("spool: max_age must be positive and at most %s, not %s (e.g. max_age 72h)", maxDuration, time.Duration(s.MaxAge))
+	case s.Concurrency < 1 || s.Concurrency > maxSpoolConcurrency:
+		return fmt.Errorf("spool: concurrency must be from 1 to %d, not %d (e.g. concurrency 4)", maxSpoolConcurrency, s.Concurrency)
+	}
+	for _, wait := range s.Retry {
+		if time.Duration(wait) <= 0 || time.Duration(wait) > maxDuration {
+			return fmt.Errorf("spool: every retry wait must be positive and at most %s, not %s (e.g. retry 10s 1m 5m)", maxDuration, time.Duration(wait))
+		}
 	}
 	return nil
 }
@@ -150,7 +226,7 @@ func (h *Handler) warnOnce(settings []byte, msg string, fields ...zap.Field) {
 // left out: what decides whether a warning is new.
 func (h *Handler) settingsWithoutSecrets() []byte {
 	settings := *h
-	settings.Secrets = nil
+	settings.Secrets, settings.SignUpstream = nil, nil
 	settings.Apps = make([]AppSecrets, len(h.Apps))
 	for i, app := range h.Apps {
 		settings.Apps[i] = AppSecrets{AppID: app.AppID}

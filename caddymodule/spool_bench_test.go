@@ -19,12 +19,12 @@ import (
 // written, ZEGO gets 202. Compare with BenchmarkServeHTTP for the forward
 // path; the difference is the refused dial and the storage write.
 func BenchmarkSpoolCallback(b *testing.B) {
-	folder := b.TempDir()
+	folder := storageFolder(b)
 	down := newDownUpstream(b)
 	tester := startSpoolCaddy(b, folder, down.addr, "retry 1h\nmax_age 2h")
 	bodies := make([]string, b.N)
 	for i := range bodies {
-		bodies[i] = signedCallback(newTaskID(), "1", "https://example.com/a.mp4")
+		bodies[i] = signed{secret: dedupeSecret, taskID: newTaskID()}.body()
 	}
 	url := fmt.Sprintf("http://localhost:%d/zego/compose", httpPort)
 	b.ResetTimer()
@@ -51,7 +51,7 @@ func BenchmarkSpoolDrain(b *testing.B) {
 		backlog = n
 	}
 	for range b.N {
-		folder := b.TempDir()
+		folder := storageFolder(b)
 		down := newDownUpstream(b)
 		tester := startSpoolCaddy(b, folder, down.addr, "retry 200ms\nmax_age 24h")
 		url := fmt.Sprintf("http://localhost:%d/zego/compose", httpPort)
@@ -59,7 +59,7 @@ func BenchmarkSpoolDrain(b *testing.B) {
 		for w := range 8 {
 			wg.Go(func() {
 				for i := w; i < backlog; i += 8 {
-					resp, err := tester.Client.Post(url, "application/json", strings.NewReader(signedCallback(newTaskID(), "1", "https://example.com/a.mp4")))
+					resp, err := tester.Client.Post(url, "application/json", strings.NewReader(signed{secret: dedupeSecret, taskID: newTaskID()}.body()))
 					if err != nil {
 						b.Error(err)
 						return

@@ -27,6 +27,9 @@ func TestSpoolConfig(t *testing.T) {
 			return err
 		}
 		handler = append([]byte(`{"handler":"zego_callback",`), handler[1:]...)
+		if h.Deliver == nil {
+			handler = append(handler[:len(handler)-1], `,"deliver":{"routes":[{"handle":[{"handler":"static_response"}]}]}}`...)
+		}
 		config := `{"storage":{"module":"file_system","root":` + strconv.Quote(t.TempDir()) + `},` +
 			`"apps":{"http":{"servers":{"srv0":{"listen":["127.0.0.1:0"],"routes":[{"handle":[` + string(handler) + `]}]}}}}}`
 		var cfg caddy.Config
@@ -53,8 +56,9 @@ func TestSpoolConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := h.Spool.setDefaults(); err != nil {
-			t.Fatal(err)
+		h.applyDefaults()
+		if h.Spool.Concurrency != 4 {
+			t.Fatalf("concurrency %d, want 4", h.Spool.Concurrency)
 		}
 		wantRetry := []caddy.Duration{caddy.Duration(10 * time.Second), caddy.Duration(time.Minute), caddy.Duration(5 * time.Minute),
 			caddy.Duration(30 * time.Minute), caddy.Duration(2 * time.Hour), caddy.Duration(6 * time.Hour)}
@@ -84,9 +88,12 @@ func TestSpoolConfig(t *testing.T) {
 	for _, tc := range []struct{ name, block, want string }{
 		{"spool with dedupe off", "secret s\ndedupe off\nspool", "spool needs dedupe"},
 		{"no retry wait", "secret s\nspool {\n\tretry\n}", "at least one wait"},
-		{"a retry wait that is not a duration", "secret s\nspool {\n\tretry soon\n}", "positive durations"},
-		{"a zero max_age", "secret s\nspool {\n\tmax_age 0s\n}", "positive duration"},
-		{"an unknown setting", "secret s\nspool {\n\tattempts 3\n}", "use retry or max_age"},
+		{"a retry wait that is not a duration", "secret s\nspool {\n\tretry soon\n}", "must be a duration"},
+		{"a zero retry wait", "secret s\nspool {\n\tretry 10s 0s\n}", "every retry wait must be positive and at most"},
+		{"a negative max_age", "secret s\nspool {\n\tmax_age -1s\n}", "max_age must be positive and at most 87600h0m0s"},
+		{"too much concurrency", "secret s\nspool {\n\tconcurrency 65\n}", "concurrency must be from 1 to 64"},
+		{"concurrency that is not a number", "secret s\nspool {\n\tconcurrency many\n}", "must be a whole number"},
+		{"an unknown setting", "secret s\nspool {\n\tattempts 3\n}", "use retry, max_age or concurrency"},
 		{"an argument", "secret s\nspool 5", "takes no argument"},
 		{"twice", "secret s\nspool\nspool", "duplicate spool"},
 	} {

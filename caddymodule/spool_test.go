@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
-
-	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 // downUpstream is an upstream that closes every connection unanswered
@@ -101,31 +99,21 @@ func (d *downUpstream) serve(server *httptest.Server) {
 	server.Start()
 }
 
-// startSpoolCaddy proxies to addr with a short spool schedule, the storage
-// in folder.
-func startSpoolCaddy(t testing.TB, folder, addr, spoolBlock string) *caddytest.Tester {
-	t.Helper()
-	return loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			app_id 1234567890
-			spool {
-				%s
-			}
-		}
-		reverse_proxy %s {
-			transport http {
-				dial_timeout 300ms
-				response_header_timeout 400ms
-			}
-		}
-	}
-	handle_errors {
-		respond "{http.zego.error}"
+// spoolSiteWith spools what upstreamAddr does not accept, on spoolBlock's
+// schedule, with proxy timeouts short enough for a test to see a slow or
+// absent backend fail.
+func spoolSiteWith(upstreamAddr, spoolBlock string) site {
+	return site{
+		options:  "app_id 1234567890\nspool {\n" + spoolBlock + "\n}",
+		upstream: upstreamAddr,
+		proxy:    "transport http {\n\tdial_timeout 300ms\n\tresponse_header_timeout 400ms\n}",
 	}
 }
-`, httpPort, spoolBlock, addr))
+
+// startSpoolCaddy loads spoolSiteWith with Caddy's storage in folder.
+func startSpoolCaddy(t testing.TB, folder, upstreamAddr, spoolBlock string) *caddytest.Tester {
+	t.Helper()
+	return startSites(t, dedupeSecret, "storage file_system "+folder, spoolSiteWith(upstreamAddr, spoolBlock))
 }
 
 // idempotencyKey is the Idempotency-Key of a compose callback, computed
@@ -178,7 +166,7 @@ func TestSpoolOutage(t *testing.T) {
 	bodies := make([]string, len(tasks))
 	for i := range tasks {
 		tasks[i] = newTaskID()
-		bodies[i] = signedCallback(tasks[i], "1", "https://example.com/a.mp4")
+		bodies[i] = signed{secret: dedupeSecret, taskID: tasks[i]}.body()
 		resp, err := tester.Client.Post(fmt.Sprintf("http://localhost:%d/zego/compose", httpPort), "application/json", strings.NewReader(bodies[i]))
 		if err != nil {
 			t.Fatal(err)
@@ -193,7 +181,7 @@ func TestSpoolOutage(t *testing.T) {
 	}
 	// ZEGO's retry of a callback the edge owns already is 202 too, and
 	// stores nothing new.
-	if got := send(t, tester, httpPort, signedCallback(tasks[0], "2", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: tasks[0]}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("retry of a spooled callback: %d %q", got.status, got.body)
 	}
 	time.Sleep(time.Second) // five redelivery attempts fail meanwhile
@@ -217,7 +205,7 @@ func TestSpoolOutage(t *testing.T) {
 		}
 	}
 	// Later ZEGO retries are duplicates.
-	wantAnswer(t, send(t, tester, httpPort, signedCallback(tasks[1], "3", "https://example.com/a.mp4")), 200, "", "1")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: tasks[1]}.body()), 200, "", "1")
 	series := scrapeMetrics(t)
 	wantSeries(t, series, map[string]float64{
 		`caddy_zego_callback_spooled_total`:                                float64(len(tasks)),
@@ -240,11 +228,11 @@ func TestSpoolAndLateRetry(t *testing.T) {
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 2s\nmax_age 30s")
 	task := newTaskID()
-	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	up := down.start(t)
-	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 200, "upstream answered 200", "")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "upstream answered 200", "")
 	waitFor(t, 10*time.Second, "the item stayed in the spool", func() bool { return len(spoolFiles(t, folder)) == 0 })
 	if n := len(up.received()); n != 1 {
 		t.Fatalf("upstream got %d requests, want 1", n)
@@ -269,7 +257,7 @@ func TestSpoolWriteFailure(t *testing.T) {
 	up := newUpstream(t)
 	up.setStatus(http.StatusServiceUnavailable)
 	tester := startSpoolCaddy(t, filepath.Join(file, "storage"), up.Listener.Addr().String(), "retry 200ms")
-	got := send(t, tester, httpPort, signedCallback(newTaskID(), "1", "https://example.com/a.mp4"))
+	got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: newTaskID()}.body())
 	if got.status != http.StatusServiceUnavailable || got.body != "upstream answered 503" {
 		t.Fatalf("got %d %q, want the upstream's 503", got.status, got.body)
 	}
@@ -282,7 +270,7 @@ func TestSpoolDeadLetterAndRevival(t *testing.T) {
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 1s")
 	task := newTaskID()
-	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	waitFor(t, 10*time.Second, "no dead letter", func() bool {
@@ -315,7 +303,7 @@ func TestSpoolSkipsCorruptItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	task := newTaskID()
-	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	up := down.start(t)
@@ -332,7 +320,7 @@ func TestSpoolSurvivesReload(t *testing.T) {
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 200ms\nmax_age 30s")
 	task := newTaskID()
-	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	startSpoolCaddy(t, folder, down.addr, "retry 300ms\nmax_age 30s") // a changed config: a real reload
@@ -351,7 +339,7 @@ func TestSpoolLateUpstreamAnswer(t *testing.T) {
 	up.setDelay(800 * time.Millisecond) // past response_header_timeout 400ms
 	tester := startSpoolCaddy(t, folder, up.Listener.Addr().String(), "retry 1s\nmax_age 30s")
 	task := newTaskID()
-	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q, want 202 after the proxy's timeout", got.status, got.body)
 	}
 	up.setDelay(0)
@@ -368,7 +356,7 @@ func TestSpoolLateUpstreamAnswer(t *testing.T) {
 // still write there (its storage cleaning, the spool worker), so the
 // folder is removed with a retry rather than by t.TempDir, which fails the
 // test when a file appears during its removal.
-func storageFolder(t *testing.T) string {
+func storageFolder(t testing.TB) string {
 	t.Helper()
 	folder, err := os.MkdirTemp("", "zego-spool-")
 	if err != nil {
@@ -414,7 +402,7 @@ func TestSpoolCLI(t *testing.T) {
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 1h\nmax_age 2h")
 	task := newTaskID()
-	if got := send(t, tester, httpPort, signedCallback(task, "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	config := writeStorageConfig(t, folder)
@@ -423,11 +411,11 @@ func TestSpoolCLI(t *testing.T) {
 		t.Fatalf("the item's name %q does not start with its Idempotency-Key", id)
 	}
 	out, err := runCLI(t, "", "spool", "list", "--config", config, "--adapter", "caddyfile")
-	if err != nil || !strings.Contains(out, id) || !strings.Contains(out, "waiting") || !strings.Contains(out, task) {
+	if err != nil || !strings.Contains(out, "waiting") || !strings.Contains(out, task) {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
 	out, err = runCLI(t, "", "spool", "show", "--config", config, "--adapter", "caddyfile", id)
-	if err != nil || !strings.Contains(out, `"task_id": "`+task+`"`) || !strings.Contains(out, `"document"`) || !strings.Contains(out, "Idempotency-Key") {
+	if err != nil || !strings.Contains(out, `"id": "`+idempotencyKey(1234567890, task)+`"`) || !strings.Contains(out, `"task_id": "`+task+`"`) || !strings.Contains(out, `"document"`) {
 		t.Fatalf("show: %v\n%s", err, out)
 	}
 	if strings.Contains(out, dedupeSecret) || strings.Contains(out, "signature") {
@@ -444,29 +432,19 @@ func TestSpoolCLI(t *testing.T) {
 	}
 }
 
-// TestSpoolOnHTTPSSite: the worker's in-process redelivery goes through an
-// HTTPS site's server (tls internal here), as on a real domain.
+// TestSpoolOnHTTPSSite: on an HTTPS site (tls internal here, as a real
+// domain has its certificate), ZEGO's callback is spooled and redelivered:
+// the worker calls the deliver chain itself, never the site's server.
 func TestSpoolOnHTTPSSite(t *testing.T) {
 	folder := storageFolder(t)
 	down := newDownUpstream(t)
-	loadCaddy(t, dedupeSecret, fmt.Sprintf("skip_install_trust\n\thttps_port %d\n\tstorage file_system %s", secondHTTPPort, folder), fmt.Sprintf(`
-https://localhost:%d {
-	tls internal
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			spool {
-				retry 200ms
-			}
-		}
-		reverse_proxy %s
-	}
-}
-`, secondHTTPPort, down.addr))
+	startSites(t, dedupeSecret, fmt.Sprintf("skip_install_trust\n\thttps_port %d\n\tstorage file_system %s", secondHTTPPort, folder),
+		site{port: secondHTTPPort, https: true, options: "spool {\n\tretry 200ms\n}", upstream: down.addr})
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second} // the site's own certificate: only the spool is under test
 	task := newTaskID()
 	var status int
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) { // the certificate is issued in the background
-		resp, err := client.Post(fmt.Sprintf("https://localhost:%d/zego/compose", secondHTTPPort), "application/json", strings.NewReader(signedCallback(task, "1", "https://example.com/a.mp4")))
+		resp, err := client.Post(fmt.Sprintf("https://localhost:%d/zego/compose", secondHTTPPort), "application/json", strings.NewReader(signed{secret: dedupeSecret, taskID: task}.body()))
 		if err == nil {
 			resp.Body.Close()
 			status = resp.StatusCode
@@ -480,7 +458,7 @@ https://localhost:%d {
 		t.Fatalf("status %d, want 202", status)
 	}
 	up := down.start(t)
-	waitFor(t, 10*time.Second, "not redelivered through the HTTPS site", func() bool { return len(up.received()) == 1 })
+	waitFor(t, 10*time.Second, "not redelivered from the HTTPS site", func() bool { return len(up.received()) == 1 })
 	waitFor(t, 10*time.Second, "the item stayed in the spool", func() bool { return len(spoolFiles(t, folder)) == 0 })
 }
 
@@ -490,26 +468,12 @@ https://localhost:%d {
 func TestSpoolKeepsSecretsApart(t *testing.T) {
 	folder := storageFolder(t)
 	prodDown, stagingDown := newDownUpstream(t), newDownUpstream(t)
-	site := func(port int, secret, upstream string) string {
-		return fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback %s {
-			spool {
-				retry 200ms
-			}
-		}
-		reverse_proxy %s
-	}
-}
-`, port, secret, upstream)
-	}
-	tester := loadCaddy(t, "", "storage file_system "+folder, site(httpPort, prodSecret, prodDown.addr)+site(secondHTTPPort, stagingSecret, stagingDown.addr))
+	tester := startSites(t, "", "storage file_system "+folder, prodAndStaging(prodDown.addr, stagingDown.addr, "spool {\n\tretry 200ms\n}")...)
 	task, now := newTaskID(), time.Now()
-	if got := send(t, tester, secondHTTPPort, callbackFor(stagingSecret, prodApp, task, "1", now)); got.status != http.StatusAccepted {
+	if got := send(t, tester, secondHTTPPort, signed{secret: stagingSecret, appID: prodApp, taskID: task, timestamp: now}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("staging: %d %q", got.status, got.body)
 	}
-	if got := send(t, tester, httpPort, callbackFor(prodSecret, prodApp, task, "2", now)); got.status != http.StatusAccepted {
+	if got := send(t, tester, httpPort, signed{secret: prodSecret, appID: prodApp, taskID: task, timestamp: now}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("prod: %d %q", got.status, got.body)
 	}
 	if n := len(spoolFiles(t, folder)); n != 2 {
@@ -522,35 +486,34 @@ http://localhost:%d {
 	}
 }
 
-// TestSpoolBehindARewrite: a route that matches on the query and strips
-// its prefix gets its redelivery on the URL the callback came in on, not
-// the rewritten one, or the redelivery would miss the route.
+// TestSpoolBehindARewrite: a redelivery does not go through the site's
+// matchers again, so a callback whose route matched on the query (which
+// the handler drops) and stripped a path prefix is still redelivered, on
+// the URI its first attempt had at the deliver chain: the rewritten path,
+// without the query.
 func TestSpoolBehindARewrite(t *testing.T) {
 	folder := storageFolder(t)
 	down := newDownUpstream(t)
-	tester := loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
-http://localhost:%d {
-	@tenant {
-		path /zego/*
-		query tenant=a
-	}
-	handle @tenant {
-		uri strip_prefix /zego
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			spool {
-				retry 200ms
-			}
-		}
-		reverse_proxy %s
-	}
-}
-`, httpPort, down.addr))
+	tester := startSites(t, dedupeSecret, "storage file_system "+folder, site{
+		path:     "@tenant",
+		before:   "uri strip_prefix /zego",
+		options:  "spool {\n\tretry 200ms\n}",
+		upstream: down.addr,
+		extra:    "@tenant {\n\tpath /zego/*\n\tquery tenant=a\n}",
+	})
 	url := fmt.Sprintf("http://localhost:%d/zego/compose?tenant=a", httpPort)
-	if got := postRetrying(t, tester.Client, url, signedCallback(newTaskID(), "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	if got := postRetrying(t, tester.Client, url, signed{secret: dedupeSecret, taskID: newTaskID()}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	up := down.start(t)
-	waitFor(t, 10*time.Second, "not redelivered through the rewriting route", func() bool { return len(up.received()) == 1 })
+	waitFor(t, 10*time.Second, "not redelivered", func() bool { return len(up.received()) == 1 })
+	// A first attempt the backend accepts shows the URI ZEGO's callbacks
+	// reach it on.
+	wantAnswer(t, postRetrying(t, tester.Client, url, signed{secret: dedupeSecret, taskID: newTaskID()}.body()), 200, "upstream answered 200", "")
+	got := up.received()
+	if len(got) != 2 || got[0].uri != "/compose" || got[1].uri != "/compose" {
+		t.Fatalf("the backend got %d requests; the redelivery's URI %q, the first attempt's %q; want /compose for both", len(got), got[0].uri, got[len(got)-1].uri)
+	}
 }
 
 // TestSpoolRedeliveryIsTheFirstAttempt: the redelivery carries the same
@@ -559,32 +522,22 @@ http://localhost:%d {
 func TestSpoolRedeliveryIsTheFirstAttempt(t *testing.T) {
 	folder := storageFolder(t)
 	down := newDownUpstream(t)
-	tester := loadCaddy(t, dedupeSecret, "storage file_system "+folder, fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			spool {
-				retry 200ms
-			}
-		}
-		reverse_proxy %s {
-			header_up X-Code {http.zego.code}
-		}
-	}
-}
-`, httpPort, down.addr))
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	tester := startSites(t, dedupeSecret, "storage file_system "+folder,
+		site{options: "spool {\n\tretry 200ms\n}", upstream: down.addr, proxy: "header_up X-Code {http.zego.code}"})
+	now := time.Now()
 	nonce := uniqueNonce("8")
 	task := newTaskID()
-	body := `{"appid":"1234567890","event":"compose","replay_url":"https://cdn.example.com/a.mp4?sign=ab&t=1","task_id":"` + task +
-		`","code":"40000","message":"bad input","timestamp":"` + ts + `","nonce":"` + nonce + `","signature":"` + verify.Sign(dedupeSecret, ts, nonce) + `"}`
+	body := signed{secret: dedupeSecret, taskID: task, timestamp: now, nonce: nonce, fields: map[string]string{
+		"replay_url": `"https://cdn.example.com/a.mp4?sign=ab&t=1"`, "code": `"40000"`, "message": `"bad input"`,
+	}}.body()
 	if got := send(t, tester, httpPort, body); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	up := down.start(t)
 	waitFor(t, 10*time.Second, "not redelivered", func() bool { return len(up.received()) == 1 })
 	got := up.received()[0]
-	want := `{"event":"compose","app_id":1234567890,"task_id":"` + task + `","success":false,"code":40000,"message":"bad input","replay_url":"https://cdn.example.com/a.mp4?sign=ab&t=1","file_id":"","timestamp":` + ts + `,"sent_at":"` + time.Unix(mustInt(t, ts), 0).UTC().Format(time.RFC3339) + `","nonce":"` + nonce + `","extra":{}}`
+	want := `{"event":"compose","app_id":1234567890,"task_id":"` + task + `","success":false,"code":40000,"message":"bad input","replay_url":"https://cdn.example.com/a.mp4?sign=ab&t=1","file_id":"","timestamp":` +
+		strconv.FormatInt(now.Unix(), 10) + `,"sent_at":"` + time.Unix(now.Unix(), 0).UTC().Format(time.RFC3339) + `","nonce":"` + nonce + `","extra":{}}`
 	if string(got.body) != want {
 		t.Errorf("redelivered\n%s\nwant\n%s", got.body, want)
 	}
@@ -593,22 +546,13 @@ http://localhost:%d {
 	}
 }
 
-func mustInt(t *testing.T, s string) int64 {
-	t.Helper()
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // TestSpoolGaugesCountDeadLetters: between full reads of the spool, a dead
 // letter is still counted as dead, never as waiting.
 func TestSpoolGaugesCountDeadLetters(t *testing.T) {
 	folder := storageFolder(t)
 	down := newDownUpstream(t)
 	tester := startSpoolCaddy(t, folder, down.addr, "retry 100ms\nmax_age 300ms")
-	if got := send(t, tester, httpPort, signedCallback(newTaskID(), "1", "https://example.com/a.mp4")); got.status != http.StatusAccepted {
+	if got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: newTaskID()}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	waitFor(t, 10*time.Second, "no dead letter", func() bool {
@@ -624,32 +568,22 @@ func TestSpoolGaugesCountDeadLetters(t *testing.T) {
 	}
 }
 
-// TestSpoolRefusedByAnotherSecret: an item verified with one secret, whose
-// route now leads to a handler without that secret (a reload swapped it),
-// is not forwarded by that handler: it stays in the spool, failing.
+// TestSpoolRefusedByAnotherSecret: an item verified with one secret is
+// redelivered only through a handler that holds that secret; after a reload
+// swapped the secret, none does, so it is not forwarded and stays in the
+// spool.
 func TestSpoolRefusedByAnotherSecret(t *testing.T) {
 	folder := storageFolder(t)
 	down := newDownUpstream(t)
-	config := func(secret, upstream string) string {
-		return fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback %s {
-			spool {
-				retry 100ms
-			}
-		}
-		reverse_proxy %s
+	withSecret := func(secret, upstream string) site {
+		return site{secret: secret, options: "spool {\n\tretry 100ms\n}", upstream: upstream}
 	}
-}
-`, httpPort, secret, upstream)
-	}
-	tester := loadCaddy(t, "", "storage file_system "+folder, config(stagingSecret, down.addr))
-	if got := send(t, tester, httpPort, callbackFor(stagingSecret, prodApp, newTaskID(), "1", time.Now())); got.status != http.StatusAccepted {
+	tester := startSites(t, "", "storage file_system "+folder, withSecret(stagingSecret, down.addr))
+	if got := send(t, tester, httpPort, signed{secret: stagingSecret, appID: prodApp, taskID: newTaskID()}.body()); got.status != http.StatusAccepted {
 		t.Fatalf("%d %q", got.status, got.body)
 	}
 	up := newUpstream(t)
-	loadCaddy(t, "", "storage file_system "+folder, config(prodSecret, up.Listener.Addr().String()))
+	startSites(t, "", "storage file_system "+folder, withSecret(prodSecret, up.URL))
 	time.Sleep(time.Second) // ten retry periods
 	if n := len(up.received()); n != 0 {
 		t.Fatalf("another secret's handler forwarded the item (%d requests)", n)
@@ -678,7 +612,7 @@ func TestSpoolAbortedFailure(t *testing.T) {
 	tester := startSpoolCaddy(t, folder, broken.Listener.Addr().String(), "retry 1h")
 	// Not send: its retry of a reset would find the item and get 202 anyway.
 	resp, err := tester.Client.Post(fmt.Sprintf("http://localhost:%d/zego/compose", httpPort), "application/json",
-		strings.NewReader(signedCallback(newTaskID(), "1", "https://example.com/a.mp4")))
+		strings.NewReader(signed{secret: dedupeSecret, taskID: newTaskID()}.body()))
 	if err != nil {
 		t.Fatalf("ZEGO got no answer: %v", err)
 	}

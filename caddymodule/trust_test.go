@@ -25,27 +25,15 @@ const (
 	prodApp       = 1234567890
 )
 
-// startProdAndStaging serves two sites with their own secrets, as a user
-// with a production and a staging app would: prod on httpPort proxying to
-// prod, staging on secondHTTPPort proxying to staging.
-func startProdAndStaging(t *testing.T, prod, staging *upstream, globalOptions, handlerOptions string) *caddytest.Tester {
-	t.Helper()
-	site := func(port int, secret string, up *upstream) string {
-		return fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback %s {
-			%s
-		}
-		reverse_proxy %s
+// prodAndStaging are two sites with their own secrets, as a user with a
+// production and a staging app has: prod on httpPort delivering to
+// prodUpstream, staging on secondHTTPPort delivering to stagingUpstream,
+// both with handlerOptions.
+func prodAndStaging(prodUpstream, stagingUpstream, handlerOptions string) []site {
+	return []site{
+		{secret: prodSecret, options: handlerOptions, upstream: prodUpstream},
+		{port: secondHTTPPort, secret: stagingSecret, options: handlerOptions, upstream: stagingUpstream},
 	}
-	handle_errors {
-		respond "{http.zego.error}"
-	}
-}
-`, port, secret, handlerOptions, up.Listener.Addr())
-	}
-	return loadCaddy(t, "", globalOptions, site(httpPort, prodSecret, prod)+site(secondHTTPPort, stagingSecret, staging))
 }
 
 // TestOneSecretCannotTouchAnothersRecords (finding 1): whoever holds the
@@ -55,11 +43,11 @@ func TestOneSecretCannotTouchAnothersRecords(t *testing.T) {
 	for _, store := range []string{"memory", "storage"} {
 		t.Run(store+": a staging-signed callback does not suppress prod's", func(t *testing.T) {
 			prod, staging := newUpstream(t), newUpstream(t)
-			tester := startProdAndStaging(t, prod, staging, "storage file_system "+t.TempDir(), "dedupe_store "+store)
+			tester := startSites(t, "", "storage file_system "+storageFolder(t), prodAndStaging(prod.URL, staging.URL, "dedupe_store "+store)...)
 			task := newTaskID()
 			now := time.Now()
-			wantAnswer(t, send(t, tester, secondHTTPPort, callbackFor(stagingSecret, prodApp, task, "1", now)), 200, "upstream answered 200", "")
-			wantAnswer(t, send(t, tester, httpPort, callbackFor(prodSecret, prodApp, task, "2", now)), 200, "upstream answered 200", "")
+			wantAnswer(t, send(t, tester, secondHTTPPort, signed{secret: stagingSecret, appID: prodApp, taskID: task, timestamp: now}.body()), 200, "upstream answered 200", "")
+			wantAnswer(t, send(t, tester, httpPort, signed{secret: prodSecret, appID: prodApp, taskID: task, timestamp: now}.body()), 200, "upstream answered 200", "")
 			if n := len(prod.received()); n != 1 {
 				t.Fatalf("prod's upstream got %d requests, want 1", n)
 			}
@@ -68,20 +56,20 @@ func TestOneSecretCannotTouchAnothersRecords(t *testing.T) {
 
 	t.Run("a flood through staging evicts none of prod's records", func(t *testing.T) {
 		prod, staging := newUpstream(t), newUpstream(t)
-		tester := startProdAndStaging(t, prod, staging, "", "dedupe_max 20")
+		tester := startSites(t, "", "", prodAndStaging(prod.URL, staging.URL, "dedupe_max 20")...)
 		now := time.Now()
 		task := newTaskID()
-		captured := callbackFor(prodSecret, prodApp, task, "3", now)
+		captured := signed{secret: prodSecret, appID: prodApp, taskID: task, timestamp: now}.body()
 		wantAnswer(t, send(t, tester, httpPort, captured), 200, "upstream answered 200", "")
-		for i := range 30 { // 60 records through staging, three times the ring
-			body := callbackFor(stagingSecret, prodApp, newTaskID(), fmt.Sprint("4", i), now)
+		for range 30 { // 60 records through staging, three times the ring
+			body := signed{secret: stagingSecret, appID: prodApp, taskID: newTaskID(), timestamp: now}.body()
 			wantAnswer(t, send(t, tester, secondHTTPPort, body), 200, "upstream answered 200", "")
 		}
 		// The captured signature on another task and URL is still a replay ...
 		tampered := strings.Replace(strings.Replace(captured, task, newTaskID(), 1), "a.mp4", "evil.mp4", 1)
 		wantAnswer(t, send(t, tester, httpPort, tampered), 401, "replayed_signature", "")
 		// ... and ZEGO's retry of the task is still a duplicate.
-		wantAnswer(t, send(t, tester, httpPort, callbackFor(prodSecret, prodApp, task, "5", now)), 200, "", "1")
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: prodSecret, appID: prodApp, taskID: task, timestamp: now}.body()), 200, "", "1")
 		if n := len(prod.received()); n != 1 {
 			t.Fatalf("prod's upstream got %d requests, want 1", n)
 		}
@@ -89,12 +77,12 @@ func TestOneSecretCannotTouchAnothersRecords(t *testing.T) {
 
 	t.Run("records survive a reload that keeps the secret", func(t *testing.T) {
 		prod, staging := newUpstream(t), newUpstream(t)
-		startProdAndStaging(t, prod, staging, "", "")
+		startSites(t, "", "", prodAndStaging(prod.URL, staging.URL, "")...)
 		task := newTaskID()
-		tester := startProdAndStaging(t, prod, staging, "", "")
-		wantAnswer(t, send(t, tester, httpPort, callbackFor(prodSecret, prodApp, task, "6", time.Now())), 200, "upstream answered 200", "")
-		tester = startProdAndStaging(t, prod, staging, "", "max_age 4m") // a real reload: the config changed
-		wantAnswer(t, send(t, tester, httpPort, callbackFor(prodSecret, prodApp, task, "7", time.Now())), 200, "", "1")
+		tester := startSites(t, "", "", prodAndStaging(prod.URL, staging.URL, "")...)
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: prodSecret, appID: prodApp, taskID: task}.body()), 200, "upstream answered 200", "")
+		tester = startSites(t, "", "", prodAndStaging(prod.URL, staging.URL, "max_age 4m")...) // a real reload: the config changed
+		wantAnswer(t, send(t, tester, httpPort, signed{secret: prodSecret, appID: prodApp, taskID: task}.body()), 200, "", "1")
 	})
 }
 
@@ -103,20 +91,10 @@ func TestOneSecretCannotTouchAnothersRecords(t *testing.T) {
 // with the new one.
 func TestRotationKeepsRecords(t *testing.T) {
 	up := newUpstream(t)
-	tester := loadCaddy(t, "", "", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {
-			secret rotation-old
-			secret rotation-new
-		}
-		reverse_proxy %s
-	}
-}
-`, httpPort, up.Listener.Addr()))
+	tester := startSites(t, "", "", site{secret: "rotation-old", options: "secret rotation-new", upstream: up.URL})
 	task := newTaskID()
-	wantAnswer(t, send(t, tester, httpPort, callbackFor("rotation-old", prodApp, task, "1", time.Now())), 200, "upstream answered 200", "")
-	wantAnswer(t, send(t, tester, httpPort, callbackFor("rotation-new", prodApp, task, "2", time.Now())), 200, "", "1")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: "rotation-old", appID: prodApp, taskID: task}.body()), 200, "upstream answered 200", "")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: "rotation-new", appID: prodApp, taskID: task}.body()), 200, "", "1")
 }
 
 // recordingServer records what reverse_proxy sends: the framing as well as
@@ -156,14 +134,7 @@ func (s *recordingServer) last(t *testing.T) (*http.Request, []byte) {
 // h2c; the upstream gets the document with its exact Content-Length.
 func TestUpstreamGetsOnlyTheDocument(t *testing.T) {
 	startSite := func(up *recordingServer) *caddytest.Tester {
-		return loadCaddy(t, dedupeSecret, "servers {\n\tprotocols h1 h2c\n}", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET}
-		reverse_proxy %s
-	}
-}
-`, httpPort, up.Listener.Addr()))
+		return startSites(t, dedupeSecret, "servers {\n\tprotocols h1 h2c\n}", site{upstream: up.URL})
 	}
 	checkUpstream := func(t *testing.T, up *recordingServer) {
 		t.Helper()
@@ -193,7 +164,7 @@ http://localhost:%d {
 		}
 	}
 	newRequest := func(t *testing.T, url string) *http.Request {
-		body := signedCallback(newTaskID(), "1", "https://example.com/a.mp4")
+		body := signed{secret: dedupeSecret, taskID: newTaskID()}.body()
 		req, err := http.NewRequest(http.MethodPost, url+"?task_id=QUERYEVIL&_method=DELETE", io.MultiReader(strings.NewReader(body)))
 		if err != nil {
 			t.Fatal(err)
@@ -257,21 +228,11 @@ func TestDeliveryOutlivesZEGOHangingUp(t *testing.T) {
 		<-release // still working when ZEGO hangs up
 	}))
 	t.Cleanup(slow.Close)
-	tester := loadCaddy(t, dedupeSecret, "", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET}
-		reverse_proxy %s
-	}
-	handle_errors {
-		respond "{http.zego.error}"
-	}
-}
-`, httpPort, slow.Listener.Addr()))
+	tester := startSites(t, dedupeSecret, "", site{upstream: slow.URL})
 	task := newTaskID()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort),
-		strings.NewReader(signedCallback(task, "1", "https://example.com/a.mp4")))
+		strings.NewReader(signed{secret: dedupeSecret, taskID: task}.body()))
 	done := make(chan error, 1)
 	go func() {
 		resp, err := tester.Client.Do(req)
@@ -286,12 +247,12 @@ http://localhost:%d {
 		t.Fatal("the client should have given up")
 	}
 	// While the upstream still works, ZEGO's retry is in flight ...
-	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 409, "in_flight", "")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 409, "in_flight", "")
 	close(release)
 	// ... and once it has answered 200, a duplicate.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := send(t, tester, httpPort, signedCallback(task, "3", "https://example.com/a.mp4"))
+		got := send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body())
 		if got.status == 200 && got.duplicate == "1" {
 			break
 		}
@@ -327,22 +288,13 @@ func TestUpstreamResetAfter2xx(t *testing.T) {
 		conn.Close()
 	}))
 	t.Cleanup(broken.Close)
-	tester := loadCaddy(t, dedupeSecret, "", fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			app_id 1234567890
-		}
-		reverse_proxy %s
-	}
-}
-`, httpPort, broken.Listener.Addr()))
+	tester := startSites(t, dedupeSecret, "", site{options: "app_id 1234567890", upstream: broken.URL})
 	task := newTaskID()
 	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", httpPort))
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := signedCallback(task, "1", "https://example.com/a.mp4")
+	body := signed{secret: dedupeSecret, taskID: task}.body()
 	fmt.Fprintf(conn, "POST /zego/compose HTTP/1.1\r\nHost: localhost:%d\r\nContent-Length: %d\r\n\r\n%s", httpPort, len(body), body)
 	status, _ := bufio.NewReader(conn).ReadString('\n')
 	conn.Close()
@@ -356,7 +308,7 @@ http://localhost:%d {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	wantAnswer(t, send(t, tester, httpPort, signedCallback(task, "2", "https://example.com/a.mp4")), 200, "", "1")
+	wantAnswer(t, send(t, tester, httpPort, signed{secret: dedupeSecret, taskID: task}.body()), 200, "", "1")
 	mu.Lock()
 	defer mu.Unlock()
 	if requests != 1 {
@@ -374,20 +326,8 @@ func TestStorageInFlightAnsweredAtOnce(t *testing.T) {
 		<-release
 	}))
 	t.Cleanup(func() { once.Do(func() { close(release) }); blocking.Close() })
-	tester := loadCaddy(t, dedupeSecret, "storage file_system "+t.TempDir(), fmt.Sprintf(`
-http://localhost:%d {
-	route /zego/compose {
-		zego_callback {env.ZEGO_TEST_SECRET} {
-			dedupe_store storage
-		}
-		reverse_proxy %s
-	}
-	handle_errors {
-		respond "{http.zego.error}"
-	}
-}
-`, httpPort, blocking.Listener.Addr()))
-	body := signedCallback(newTaskID(), "1", "https://example.com/a.mp4")
+	tester := startSites(t, dedupeSecret, "storage file_system "+storageFolder(t), site{options: "dedupe_store storage", upstream: blocking.URL})
+	body := signed{secret: dedupeSecret, taskID: newTaskID()}.body()
 	// Ten copies at once contend for the signature's lock: one goes on to
 	// the (blocked) upstream, and every other must be answered while the
 	// lock holder is still working, without waiting for the storage's lock

@@ -24,7 +24,7 @@ func TestSignatureRecordOutlivesTheWindow(t *testing.T) {
 			secret := fmt.Sprintf("window-test-%d", maxAge) // a store of its own: memory stores outlive handlers
 			firstSeen := time.Unix(1755570000, 0)
 			clock := firstSeen
-			h := &Handler{Secrets: []string{secret}, MaxAge: caddy.Duration(maxAge), now: func() time.Time { return clock }}
+			h := &Handler{Secrets: []string{secret}, MaxAge: caddy.Duration(maxAge), Deliver: testDeliver(), now: func() time.Time { return clock }}
 			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 			t.Cleanup(cancel)
 			if err := h.Provision(ctx); err != nil {
@@ -56,5 +56,37 @@ func TestSignatureRecordOutlivesTheWindow(t *testing.T) {
 				t.Fatalf("%s after first sight: %d %v, want stale_timestamp", clock.Sub(firstSeen), status, err)
 			}
 		})
+	}
+}
+
+// TestClockSetBackCannotReopenTheWindow (finding 11): with the records of
+// a captured signature swept while the clock was ahead, setting the clock
+// back made the signature pass again on a tampered body. The handler's
+// clock holds at the latest reading it gave, so the timestamp stays stale.
+func TestClockSetBackCannotReopenTheWindow(t *testing.T) {
+	ahead := time.Now().Add(time.Hour)
+	if latestWallClock.Load() > ahead.UnixNano() {
+		t.Fatal("the clock was already read ahead of the test's own step")
+	}
+	latestWallClock.Store(ahead.UnixNano()) // the clock was an hour ahead; now it is right
+	t.Cleanup(func() { latestWallClock.Store(time.Now().UnixNano()) })
+	if now := stepSafeNow(); now.Before(ahead) {
+		t.Fatalf("stepSafeNow went back to %s after reading %s", now, ahead)
+	}
+	h := &Handler{Secrets: []string{"set-back-test"}, Deliver: testDeliver(), DedupeDisabled: true} // the records are gone
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	if err := h.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Cleanup() })
+	// Signed two minutes ago by the right clock: inside the window of the
+	// wall clock now, but an hour and two minutes behind what the edge saw.
+	ts := fmt.Sprint(time.Now().Add(-2 * time.Minute).Unix())
+	body := `{"appid":"1","event":"compose","replay_url":"https://example.com/tampered.mp4","task_id":"t","code":"0","timestamp":"` + ts +
+		`","nonce":"7","signature":"` + verify.Sign("set-back-test", ts, "7") + `"}`
+	status, _, err := serve(h, httptest.NewRequest("POST", "/zego/compose", strings.NewReader(body)), new(recordingNext))
+	if verify.ReasonOf(err) != "stale_timestamp" {
+		t.Fatalf("after the clock was set back: %d %v, want stale_timestamp", status, err)
 	}
 }

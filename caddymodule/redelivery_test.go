@@ -1,0 +1,190 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// End-to-end claims of the spool's redelivery through a real Caddy: the
+// worker calls the deliver chain of the handler that spooled an item, so
+// nothing else in the config — server names, matchers, other handlers,
+// reloads — can misroute, block or strand it.
+
+const redeliverySecret = "redelivery-test-secret"
+
+// spoolSite is a site whose handler spools what up refuses and retries
+// every 200 ms.
+func spoolSite(up *upstream) site {
+	return site{
+		upstream: up.Listener.Addr().String(),
+		options:  "app_id 1234567890\nspool {\n\tretry 200ms\n}",
+	}
+}
+
+// spoolCallbacks posts n callbacks that up refuses, each answered 202, and
+// returns their Idempotency-Keys.
+func spoolCallbacks(t *testing.T, tester *caddytest.Tester, n int, header http.Header) []string {
+	t.Helper()
+	keys := make([]string, n)
+	for i := range keys {
+		task := newTaskID()
+		resp, body := doRetrying(t, tester.Client, func() (*http.Request, error) {
+			req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort),
+				strings.NewReader(signed{secret: redeliverySecret, taskID: task}.body()))
+			if err == nil {
+				req.Header.Set("Content-Type", "application/json")
+				for name, values := range header {
+					req.Header[name] = values
+				}
+			}
+			return req, err
+		})
+		if resp.StatusCode != http.StatusAccepted || resp.Header.Get("X-Zego-Spooled") != "1" {
+			t.Fatalf("callback %d: %d %q, want 202 spooled", i, resp.StatusCode, body)
+		}
+		keys[i] = idempotencyKey(1234567890, task)
+	}
+	return keys
+}
+
+// deliveredOnce waits until up has accepted each key, then checks it got
+// each exactly once after since requests (its refusals come before).
+func deliveredOnce(t *testing.T, up *upstream, since int, keys []string, within time.Duration) {
+	t.Helper()
+	accepted := func() map[string]int { return byKey(up.received()[since:]) }
+	waitFor(t, within, "every spooled callback delivered", func() bool {
+		got := accepted()
+		for _, key := range keys {
+			if got[key] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(500 * time.Millisecond) // time for a second delivery to show
+	got := accepted()
+	for _, key := range keys {
+		if got[key] != 1 {
+			t.Errorf("key %s delivered %d times", key, got[key])
+		}
+	}
+}
+
+// TestRedeliveryIgnoresTheRestOfTheConfig is findings 1, 2 and 4: a reload
+// that renames the callback's server (a site added on a lower port) and
+// puts a dedupe-off zego_callback with another secret in front used to
+// send the spooled documents to that handler's backend, or nowhere. They
+// go to the backend of the handler that spooled them, and only there.
+func TestRedeliveryIgnoresTheRestOfTheConfig(t *testing.T) {
+	folder := storageFolder(t)
+	global := "storage file_system " + folder
+	backend, other := newUpstream(t), newUpstream(t)
+	backend.setStatus(http.StatusServiceUnavailable)
+	tester := startSites(t, redeliverySecret, global, spoolSite(backend))
+	keys := spoolCallbacks(t, tester, 3, nil)
+
+	stranger := site{port: secondHTTPPort, path: "/*", secret: "another-apps-secret", options: "dedupe off", upstream: other.Listener.Addr().String()}
+	startSites(t, redeliverySecret, global, stranger, spoolSite(backend))
+	since := len(backend.received())
+	backend.setStatus(http.StatusOK)
+	deliveredOnce(t, backend, since, keys, 10*time.Second)
+	if n := len(other.received()); n != 0 {
+		t.Fatalf("another handler's backend got %d redeliveries", n)
+	}
+}
+
+// TestRedeliveryReachesGatedRoutes is finding 3: behind a matcher on the
+// client (a header and remote_ip here; basic_auth and forward_auth alike)
+// ZEGO's callback passed and was spooled, but the in-process redelivery
+// never reached the handler and every item became a dead letter.
+func TestRedeliveryReachesGatedRoutes(t *testing.T) {
+	backend := newUpstream(t)
+	backend.setStatus(http.StatusServiceUnavailable)
+	gated := spoolSite(backend)
+	gated.path = "@zego"
+	gated.extra = "@zego {\n\t\tpath /zego/compose\n\t\theader X-Gate open\n\t\tremote_ip 127.0.0.1\n\t}"
+	tester := startSites(t, redeliverySecret, "storage file_system "+storageFolder(t), gated)
+	keys := spoolCallbacks(t, tester, 2, http.Header{"X-Gate": {"open"}})
+	since := len(backend.received())
+	backend.setStatus(http.StatusOK)
+	deliveredOnce(t, backend, since, keys, 10*time.Second)
+}
+
+// TestRedeliveryProgressesUnderAReloadStorm is finding 5: with a reload
+// every 0.3 s the workers delivered nothing for 40 s. The worker outlives
+// reloads, so the spool drains while the config changes every 0.25 s.
+func TestRedeliveryProgressesUnderAReloadStorm(t *testing.T) {
+	folder := storageFolder(t)
+	global := "storage file_system " + folder
+	backend := newUpstream(t)
+	backend.setStatus(http.StatusServiceUnavailable)
+	tester := startSites(t, redeliverySecret, global, spoolSite(backend))
+	keys := spoolCallbacks(t, tester, 10, nil)
+	since := len(backend.received())
+	backend.setStatus(http.StatusOK)
+
+	stop := time.Now().Add(5 * time.Second)
+	for i := 0; time.Now().Before(stop); i++ {
+		s := spoolSite(backend)
+		s.options += fmt.Sprintf("\nmax_age %ds", 300+i%2) // a config that differs from the one before
+		config := globalOptions(global) + s.caddyfile()
+		if status, body := postConfig(t, "text/caddyfile", config, false); status != http.StatusOK {
+			t.Fatalf("reload %d: %d %s", i, status, body)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	got := byKey(backend.received()[since:])
+	delivered := 0
+	for _, key := range keys {
+		if got[key] > 0 {
+			delivered++
+		}
+	}
+	if delivered != len(keys) {
+		t.Fatalf("%d of %d spooled callbacks delivered during 5 s of reloads every 0.25 s", delivered, len(keys))
+	}
+	deliveredOnce(t, backend, since, keys, time.Second)
+}
+
+// TestHungBackendIsSpooled is finding 7 on ZEGO's side: a first attempt
+// that hung made all five of ZEGO's retries 409, and nothing was spooled.
+// deliver_timeout ends the attempt and the callback is spooled: ZEGO gets
+// 202 within about deliver_timeout.
+func TestHungBackendIsSpooled(t *testing.T) {
+	backend := newUpstream(t)
+	backend.setDelay(3 * time.Second)
+	s := spoolSite(backend)
+	s.options += "\ndeliver_timeout 500ms"
+	tester := startSites(t, redeliverySecret, "storage file_system "+storageFolder(t), s)
+	start := time.Now()
+	spoolCallbacks(t, tester, 1, nil)
+	if took := time.Since(start); took > 2500*time.Millisecond {
+		t.Fatalf("ZEGO waited %s for its answer with deliver_timeout 500ms", took)
+	}
+}
+
+// TestRewriteInDeliverAppliesOnce: a rewrite inside deliver changed the
+// request's URL in place, so the spool kept the rewritten URI and the
+// redelivery was rewritten again (/v1/v1/...). Each attempt is rewritten
+// once, from the URI the handler got.
+func TestRewriteInDeliverAppliesOnce(t *testing.T) {
+	backend := newUpstream(t)
+	backend.setStatus(http.StatusServiceUnavailable)
+	s := spoolSite(backend)
+	s.deliver = "rewrite * /v1{path}\n\t\t\t\treverse_proxy " + backend.Listener.Addr().String()
+	tester := startSites(t, redeliverySecret, "storage file_system "+storageFolder(t), s)
+	keys := spoolCallbacks(t, tester, 1, nil)
+	since := len(backend.received())
+	backend.setStatus(http.StatusOK)
+	deliveredOnce(t, backend, since, keys, 10*time.Second)
+	for _, r := range backend.received() {
+		if r.uri != "/v1/zego/compose" {
+			t.Fatalf("the backend got %s, want every attempt at /v1/zego/compose", r.uri)
+		}
+	}
+}
