@@ -2,6 +2,7 @@ package caddymodule_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -678,5 +679,28 @@ func TestCLISignAnyEvent(t *testing.T) {
 				t.Fatalf("err %v (%s), want %q", err, out, tc.want)
 			}
 		})
+	}
+}
+
+// TestUpstreamSecretCommand: upstream-secret prints one fresh Standard
+// Webhooks secret a line, whsec_ and the base64 of 32 random bytes, and
+// nothing else, so that `> file` makes a secret file.
+func TestUpstreamSecretCommand(t *testing.T) {
+	seen := map[string]bool{}
+	for range 3 {
+		stdout, stderr, err := runCLISplit(t, "", "upstream-secret")
+		if err != nil || stderr != "" {
+			t.Fatalf("upstream-secret: %v, stderr %q", err, stderr)
+		}
+		secret, ok := strings.CutSuffix(stdout, "\n")
+		encoded, prefixed := strings.CutPrefix(secret, "whsec_")
+		key, decodeErr := base64.StdEncoding.DecodeString(encoded)
+		if !ok || !prefixed || decodeErr != nil || len(key) != 32 {
+			t.Fatalf("upstream-secret printed %q: want whsec_ and the base64 of 32 bytes, one line", stdout)
+		}
+		if seen[secret] {
+			t.Fatal("upstream-secret printed the same secret twice")
+		}
+		seen[secret] = true
 	}
 }

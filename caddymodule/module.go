@@ -5,6 +5,7 @@ package caddymodule
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -539,13 +540,18 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // reject answers a bad callback with the status for its reason; Caddy writes
 // the response, so handle_errors can shape it.
 func (h *Handler) reject(r *http.Request, repl *caddy.Replacer, callback *verify.Callback, err error, start time.Time) error {
-	reason := verify.ReasonOf(err)
+	// A failure that is not a rejection (a bug) still gets a reason, so
+	// that no metric or log line carries an empty outcome.
+	reason := cmp.Or(verify.ReasonOf(err), reasonInternal)
 	repl.Set("http.zego.error", reason)
 	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
 	h.metrics.requests.WithLabelValues(h.eventLabel(callback.Event), reason, h.appLabel(callback.AppID)).Inc()
 	h.noteOutcome(r, &accessLogFields{outcome: reason, callback: callback}, start, zap.Error(err))
 	return caddyhttp.Error(statusFor(err), err)
 }
+
+// reasonInternal is the outcome of a failure that is not a rejection.
+const reasonInternal = "internal_error"
 
 // statusFor maps a verify error to the HTTP status the README documents.
 func statusFor(err error) int {

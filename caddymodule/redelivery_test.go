@@ -1,9 +1,15 @@
 package caddymodule_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,7 +105,7 @@ func TestRedeliveryIgnoresTheRestOfTheConfig(t *testing.T) {
 }
 
 // TestRedeliveryReachesGatedRoutes is finding 3: behind a matcher on the
-// client (a header and remote_ip here; basic_auth and forward_auth alike)
+// client (basic_auth, a header and remote_ip here; forward_auth alike)
 // ZEGO's callback passed and was spooled, but the in-process redelivery
 // never reached the handler and every item became a dead letter.
 func TestRedeliveryReachesGatedRoutes(t *testing.T) {
@@ -108,8 +114,24 @@ func TestRedeliveryReachesGatedRoutes(t *testing.T) {
 	gated := spoolSite(backend)
 	gated.path = "@zego"
 	gated.extra = "@zego {\n\t\tpath /zego/compose\n\t\theader X-Gate open\n\t\tremote_ip 127.0.0.1\n\t}"
+	// bcrypt of "gate-password" (cost 4), made with golang.org/x/crypto/bcrypt.
+	gated.before = "basic_auth {\n\t\t\tzego $2a$04$nfmz6qCRN4uLLtb/t4OndOEvbyxfWAbfLxDKzNVNGbykm6JhDt7pS\n\t\t}"
 	tester := startSites(t, redeliverySecret, "storage file_system "+storageFolder(t), gated)
-	keys := spoolCallbacks(t, tester, 2, http.Header{"X-Gate": {"open"}})
+	resp, _ := doRetrying(t, tester.Client, func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort),
+			strings.NewReader(signed{secret: redeliverySecret, taskID: newTaskID()}.body()))
+		if err == nil {
+			req.Header.Set("X-Gate", "open")
+		}
+		return req, err
+	})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a callback without the gate's password: %d, want basic_auth's 401", resp.StatusCode)
+	}
+	keys := spoolCallbacks(t, tester, 2, http.Header{
+		"X-Gate":        {"open"},
+		"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("zego:gate-password"))},
+	})
 	since := len(backend.received())
 	backend.setStatus(http.StatusOK)
 	deliveredOnce(t, backend, since, keys, 10*time.Second)
@@ -185,6 +207,50 @@ func TestRewriteInDeliverAppliesOnce(t *testing.T) {
 	for _, r := range backend.received() {
 		if r.uri != "/v1/zego/compose" {
 			t.Fatalf("the backend got %s, want every attempt at /v1/zego/compose", r.uri)
+		}
+	}
+}
+
+// TestOversizedFailureIsSpooled is finding 12 with a spool: a backend's
+// failure whose body is far past the 64KiB held back (8MiB) is still a
+// failure to spool, answered 202, and redelivered once the backend is back.
+func TestOversizedFailureIsSpooled(t *testing.T) {
+	var failing atomic.Bool
+	failing.Store(true)
+	var mu sync.Mutex
+	accepted := map[string]int{}
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if failing.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			for range 8 {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+			return
+		}
+		mu.Lock()
+		accepted[r.Header.Get("Idempotency-Key")]++
+		mu.Unlock()
+	}))
+	t.Cleanup(backend.Close)
+	tester := startSites(t, redeliverySecret, "storage file_system "+storageFolder(t),
+		site{upstream: backend.Listener.Addr().String(), options: "app_id 1234567890\nspool {\n\tretry 200ms\n}"})
+	keys := spoolCallbacks(t, tester, 2, nil)
+	failing.Store(false)
+	waitFor(t, 10*time.Second, "both oversized failures redelivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return accepted[keys[0]] > 0 && accepted[keys[1]] > 0
+	})
+	time.Sleep(500 * time.Millisecond) // time for a second delivery to show
+	mu.Lock()
+	defer mu.Unlock()
+	for _, key := range keys {
+		if accepted[key] != 1 {
+			t.Errorf("key %s delivered %d times", key, accepted[key])
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package caddymodule_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -212,7 +215,15 @@ func TestLiteralSecretsAreNamed(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "warnings.log")
 	t.Setenv("ZEGO_DOLLAR_SECRET", "dollar-secret-value")
 	const appSecret = "app-literal-secret-value"
-	startSites(t, "env-secret-value", fmt.Sprintf(`log zego_warnings {
+	// sign_upstream's secrets: one literal (the Standard Webhooks spec's
+	// example key), one from a file ending in a newline, as an editor
+	// writes it: it must resolve, and draws no warning.
+	const upstreamLiteral = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	upstreamFile := filepath.Join(t.TempDir(), "upstream-secret")
+	if err := os.WriteFile(upstreamFile, []byte("whsec_dGVzdC1zZWNyZXQtZnJvbS1hLWZpbGUtLS0t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tester := startSites(t, "env-secret-value", fmt.Sprintf(`log zego_warnings {
 		output file %s
 		include http.handlers.zego_callback
 		level WARN
@@ -220,9 +231,27 @@ func TestLiteralSecretsAreNamed(t *testing.T) {
 	}`, logFile), site{
 		secret: "{$ZEGO_DOLLAR_SECRET}",
 		// Settings no other test uses: warnings are remembered per process.
-		options:  fmt.Sprintf("secret {env.ZEGO_TEST_SECRET}\napp_id 1234567890 111\napp 111 {\n\tsecret %s\n}\ndedupe_max %d", appSecret, 200_000+time.Now().UnixNano()%1_000_000),
+		options: fmt.Sprintf("secret {env.ZEGO_TEST_SECRET}\napp_id 1234567890 111\napp 111 {\n\tsecret %s\n}\nsign_upstream %s {file.%s}\ndedupe_max %d",
+			appSecret, upstreamLiteral, upstreamFile, 200_000+time.Now().UnixNano()%1_000_000),
 		upstream: up.URL,
 	})
+	// The file's key signs too: the backend gets one signature per key,
+	// the second one computed here from the spec's definition.
+	resp, _ := doRetrying(t, tester.Client, func() (*http.Request, error) {
+		return http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort),
+			strings.NewReader(signed{secret: "env-secret-value", taskID: newTaskID()}.body()))
+	})
+	if resp.StatusCode != http.StatusOK || len(up.received()) != 1 {
+		t.Fatalf("callback: %d, %d forwarded", resp.StatusCode, len(up.received()))
+	}
+	got := up.received()[0]
+	key, _ := base64.StdEncoding.DecodeString("dGVzdC1zZWNyZXQtZnJvbS1hLWZpbGUtLS0t")
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "%s.%s.%s", got.header.Get("Webhook-Id"), got.header.Get("Webhook-Timestamp"), got.body)
+	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	if signatures := strings.Fields(got.header.Get("Webhook-Signature")); len(signatures) != 2 || signatures[1] != want {
+		t.Errorf("webhook-signature %q, want two with the file's key's %s second", got.header.Get("Webhook-Signature"), want)
+	}
 	var warning map[string]any
 	for _, line := range readLogLines(t, logFile) {
 		if strings.HasPrefix(line["msg"].(string), "a secret is written in the config itself") {
@@ -232,11 +261,11 @@ func TestLiteralSecretsAreNamed(t *testing.T) {
 	if warning == nil {
 		t.Fatal("no WARN for secrets written in the config")
 	}
-	if got := fmt.Sprint(warning["options"]); got != "[secret #1 app 111 secret #1]" {
-		t.Errorf("the WARN names %s, want [secret #1 app 111 secret #1]", got)
+	if got := fmt.Sprint(warning["options"]); got != "[secret #1 app 111 secret #1 sign_upstream #1]" {
+		t.Errorf("the WARN names %s, want [secret #1 app 111 secret #1 sign_upstream #1]", got)
 	}
 	raw, _ := os.ReadFile(logFile)
-	for _, secret := range []string{"dollar-secret-value", appSecret, "env-secret-value"} {
+	for _, secret := range []string{"dollar-secret-value", appSecret, "env-secret-value", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "dGVzdC1zZWNyZXQtZnJvbS1hLWZpbGUtLS0t"} {
 		if strings.Contains(string(raw), secret) {
 			t.Errorf("the log shows a secret: %s", raw)
 		}
