@@ -486,3 +486,31 @@ func TestAttemptsNeverPassTheirBound(t *testing.T) {
 		t.Fatalf("at the bound: dead=%v attempts=%d", stored.Dead, stored.Attempts)
 	}
 }
+
+// TestEmptySpoolLockIsTaken is finding 6 in the worker: a full disk left
+// the spool's lock file empty (certmagic's create succeeded, its write
+// did not), and the worker read it as another instance's hold forever:
+// nothing was redelivered, even after space returned. It waits while such
+// a lock may still be being written, then takes it.
+func TestEmptySpoolLockIsTaken(t *testing.T) {
+	storage := &certmagic.FileStorage{Path: t.TempDir()}
+	rig := newSpoolRig(t, storage, Spool{Retry: []caddy.Duration{caddy.Duration(time.Hour)}})
+	now := time.Now()
+	rig.item(t, now, now, nil)
+	filename := lockFile(storage, spoolLock)
+	if err := os.MkdirAll(filepath.Dir(filename), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filename, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rig.w.pass()
+	if n := len(rig.chain.got()); n != 0 {
+		t.Fatalf("an empty lock written just now was taken at once (%d delivered): it could still be being written", n)
+	}
+	age(t, filename, brokenLockAfter+time.Second)
+	rig.w.pass()
+	if n := len(rig.chain.got()); n != 1 {
+		t.Fatalf("an empty spool lock %s old still stops the worker (%d delivered)", brokenLockAfter+time.Second, n)
+	}
+}
