@@ -514,3 +514,36 @@ func TestEmptySpoolLockIsTaken(t *testing.T) {
 		t.Fatalf("an empty spool lock %s old still stops the worker (%d delivered)", brokenLockAfter+time.Second, n)
 	}
 }
+
+// listPanicsOnce is a storage whose first List panics: a fault in the
+// worker's own code, outside the deliver chain, which no real storage
+// produces on demand.
+type listPanicsOnce struct {
+	*certmagic.FileStorage
+	panicked atomic.Bool
+}
+
+func (s *listPanicsOnce) List(ctx context.Context, prefix string, recursive bool) ([]string, error) {
+	if s.panicked.CompareAndSwap(false, true) {
+		panic("listing the spool")
+	}
+	return s.FileStorage.List(ctx, prefix, recursive)
+}
+
+// TestWorkerSurvivesItsOwnPanic: a panic in a pass (finding 9's kind, in
+// the worker rather than the chain) is logged and the worker goes on; it
+// neither takes Caddy down nor stops redelivering.
+func TestWorkerSurvivesItsOwnPanic(t *testing.T) {
+	storage := &listPanicsOnce{FileStorage: &certmagic.FileStorage{Path: t.TempDir()}}
+	rig := newSpoolRig(t, storage, Spool{Retry: []caddy.Duration{caddy.Duration(50 * time.Millisecond)}})
+	now := time.Now()
+	rig.item(t, now, now, nil)
+	go rig.w.run()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(rig.chain.got()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !storage.panicked.Load() || len(rig.chain.got()) != 1 {
+		t.Fatalf("panicked %v, %d delivered after the panic, want 1", storage.panicked.Load(), len(rig.chain.got()))
+	}
+}
