@@ -172,7 +172,7 @@ metrics_url=http://127.0.0.1:$ZC_METRICS_PORT/metrics
 # count NAME [LABEL_TEXT]: the sum of NAME's samples whose labels hold
 # LABEL_TEXT, from Caddy's metrics site.
 count() {
-	curl -fsS --max-time 3 "$metrics_url" | awk -v name="$1" -v labels="${2:-}" '
+	curl -fs --max-time 3 "$metrics_url" | awk -v name="$1" -v labels="${2:-}" '
 		index($0, name "{") == 1 || index($0, name " ") == 1 {
 			if (index($0, labels)) { sum += $NF }
 		}
@@ -274,7 +274,7 @@ stage "every dashboard query returns a series"
 # other template variable) match everything. label_values(SELECTOR, label)
 # is Grafana's, not PromQL: its selector is what must return series.
 mapfile -t panel_queries < <(jq -r '
-	.panels[] | select(.type != "row") | .title as $t | .targets[] | "\($t)\t\(.expr)"' "$dashboard")
+	.panels[] | select(.type != "row") | .title as $t | .targets[] | "\($t) [\(.refId)]\t\(.expr)"' "$dashboard")
 mapfile -t variable_queries < <(jq -r '
 	.templating.list[] | select(.type == "query") | "variable \(.name)\t\(.definition)"' "$dashboard")
 [ ${#panel_queries[@]} -gt 0 ] || fail "no panel queries in $dashboard"
