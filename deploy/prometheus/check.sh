@@ -48,6 +48,11 @@ stage "promtool check rules, check config, test rules"
 promtool check rules "$alerts" >/dev/null
 # rule_files is relative to prometheus.yml, so it checks as it stands.
 promtool check config deploy/prometheus/prometheus.yml >/dev/null
+# prometheus.yml scrapes the metrics site of Caddyfile.production.
+metrics_port=$(sed -nE 's|^http://:([0-9]+) \{$|\1|p' Caddyfile.production)
+[ -n "$metrics_port" ] || fail "Caddyfile.production has no http://:PORT metrics site"
+grep -q "\"127.0.0.1:$metrics_port\"" deploy/prometheus/prometheus.yml ||
+	fail "prometheus.yml does not scrape 127.0.0.1:$metrics_port, Caddyfile.production's metrics site"
 promtool test rules deploy/prometheus/alerts_test.yml >/dev/null || promtool test rules deploy/prometheus/alerts_test.yml
 alert_count=$(grep -c '^ *- alert: ' "$alerts")
 echo "ok: $alert_count alerts, their unit tests pass"
