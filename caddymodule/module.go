@@ -35,8 +35,8 @@ func init() {
 // itself and never calls the next handler of its route.
 //
 // A callback that is forged, stale, from another app, for another event or
-// malformed is answered with an error status (see the README's reason codes) and
-// never reaches the deliver chain. ZEGO gets a 2xx only when the backend
+// malformed is answered with an error status (the README's reason codes)
+// and never reaches the deliver chain. ZEGO gets a 2xx only when the backend
 // took the callback, or when it is stored in the spool. The backend takes
 // a callback by answering 2xx, or refuses it for good with a 4xx carrying
 // the Zego-Refused header (ZEGO then gets 200, and neither ZEGO nor the
