@@ -33,7 +33,7 @@ func rejection(reason string) (int, error) {
 var reasonExplanations = map[string]string{
 	"malformed_body":    "the body is not a JSON object, a URL-encoded JSON object or a form, or is not valid JSON/UTF-8",
 	"missing_field":     "a required field is absent or null",
-	"invalid_field":     "a field breaks its rule (see the README's field table)",
+	"invalid_field":     "a field breaks its rule (see the field rules in docs/events.md)",
 	"duplicate_field":   "a key is given twice",
 	"app_not_allowed":   "the appid is not one of the allowed AppIDs",
 	"event_not_allowed": "the event is not one of the allowed events",

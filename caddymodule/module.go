@@ -36,8 +36,8 @@ func init() {
 // itself and never calls the next handler of its route.
 //
 // A callback that is forged, stale, from another app, for another event or
-// malformed is answered with an error status (see the README's table) and
-// never reaches the deliver chain. ZEGO gets a 2xx only when the backend
+// malformed is answered with an error status (the README's reason codes)
+// and never reaches the deliver chain. ZEGO gets a 2xx only when the backend
 // took the callback, or when it is stored in the spool. The backend takes
 // a callback by answering 2xx, or refuses it for good with a 4xx carrying
 // the Zego-Refused header (ZEGO then gets 200, and neither ZEGO nor the
@@ -78,7 +78,7 @@ type Handler struct {
 	AppIDs []uint32 `json:"app_ids,omitempty"`
 
 	// Events are the accepted event names, or ["all"] for every event the
-	// module supports (see the README's table). Default: ["compose"].
+	// module supports (see docs/events.md). Default: ["compose"].
 	Events []string `json:"events,omitempty"`
 
 	// MaxAge bounds how far the callback's timestamp may be from now, in the
@@ -89,8 +89,9 @@ type Handler struct {
 	// Default: 65536 (64KiB).
 	MaxBody int64 `json:"max_body,omitempty"`
 
-	// DedupeTTL is how long a delivered callback is remembered: a later
-	// delivery of the same app, event and task is answered 200 with
+	// DedupeTTL is how long a delivered (or refused) callback is
+	// remembered: a later delivery of the same callback (app, event and
+	// the event's key, the task for compose) is answered 200 with
 	// X-Zego-Duplicate: 1 and not delivered again. Default: 10m.
 	DedupeTTL caddy.Duration `json:"dedupe,omitempty"`
 
