@@ -18,17 +18,6 @@ import (
 // readmeMaxLines bounds README.md; the rest belongs in docs/.
 const readmeMaxLines = 350
 
-// pendingTargets are link targets that land with another branch
-// (deploy/prometheus and deploy/grafana). A link to one of them is not an
-// error while the file is missing; delete this list once they are merged.
-var pendingTargets = map[string]bool{
-	"deploy/prometheus/alerts.yml":      true,
-	"deploy/prometheus/alerts_test.yml": true,
-	"deploy/prometheus/prometheus.yml":  true,
-	"deploy/prometheus/check.sh":        true,
-	"deploy/grafana/dashboard.json":     true,
-}
-
 var (
 	// markdownLink is an inline link or image: [text](target) or
 	// [text](target "title").
@@ -146,9 +135,6 @@ func brokenLinks(name, text string, read func(string) (string, error)) []string 
 			}
 			content, err := read(resolved)
 			if err != nil {
-				if pendingTargets[resolved] && anchor == "" {
-					continue
-				}
 				broken = append(broken, where+": no such file "+resolved)
 				continue
 			}

@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 // handlerMetrics are the handler's Prometheus collectors, registered on
@@ -125,6 +127,22 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 		}
 	}
 	return m, nil
+}
+
+// startSeries creates at zero the series the alerts take a rate of:
+// rate() and increase() cannot see a counter's first increment when the
+// series appears with it, so the first lost callback would go unseen.
+func (m *handlerMetrics) startSeries(events, apps []string) {
+	for _, event := range events {
+		for _, app := range apps {
+			for _, outcome := range []string{outcomeForwarded, outcomeRefused, outcomeSpooled, outcomeUpstreamFailed, outcomeDuplicate, verify.ErrBadSignature.Reason()} {
+				m.requests.WithLabelValues(event, outcome, app)
+			}
+		}
+	}
+	for _, result := range []string{outcomeForwarded, outcomeRefused, outcomeDuplicate, "failed"} {
+		m.spoolAttempts.WithLabelValues(result)
+	}
 }
 
 // register adds c to the registry, or returns the collector already there:

@@ -214,6 +214,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.metrics, err = newHandlerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
+	h.metrics.startSeries(h.Events, append(slices.Clone(h.appLabels), otherApp))
 	h.topScopes = scopesOf(opts.Secrets)
 	h.appScopes = make(map[uint32][]string, len(opts.AppSecrets))
 	for appID, secrets := range opts.AppSecrets {

@@ -42,6 +42,23 @@ func wantSeries(t *testing.T, got map[string]float64, want map[string]float64) {
 	}
 }
 
+// TestMetricsStartAtZero: the series the alerts rate exist before the
+// first callback, so that rate() sees the first lost one.
+func TestMetricsStartAtZero(t *testing.T) {
+	up := newUpstream(t)
+	startSites(t, dedupeSecret, "", site{options: "app_id 1234567890\nevents compose record", upstream: up.URL})
+	got := scrapeMetrics(t)
+	for _, name := range []string{
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="upstream_failed"}`,
+		`caddy_zego_callback_requests_total{app_id="other",event="record",outcome="bad_signature"}`,
+		`caddy_zego_callback_spool_redeliveries_total{result="failed"}`,
+	} {
+		if value, ok := got[name]; !ok || value != 0 {
+			t.Errorf("%s = %v (present %v) before any callback, want 0", name, value, ok)
+		}
+	}
+}
+
 func TestMetrics(t *testing.T) {
 	up := newUpstream(t)
 	tester := startSites(t, dedupeSecret, "", site{options: "app_id 1234567890", upstream: up.URL})

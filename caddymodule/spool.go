@@ -123,7 +123,7 @@ func itemKey(name string) (string, error) {
 	return spoolKey(name), nil
 }
 
-var errNotSpoolName = errors.New("not a spool item's name: copy it from 'spool list' (its Idempotency-Key, '-', and 32 more hex digits)")
+var errNotSpoolName = errors.New("not a spool item's name: copy it from 'spool list --json' or 'spool show --task TASK_ID', or give --task TASK_ID instead (a name is the Idempotency-Key, '-', and 32 more hex digits)")
 
 // validSpoolName reports whether name is an item's name: two 32-digit hex
 // strings joined by '-'. The CLI takes names from its user, and a name like
