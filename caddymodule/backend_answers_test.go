@@ -165,7 +165,7 @@ func TestLastErrorSaysWhy(t *testing.T) {
 	for _, tc := range []struct {
 		name, backend, want string
 	}{
-		{"nothing listens", closedAddr, "cannot connect to the backend: dial tcp " + closedAddr + ": connect: connection refused"},
+		{"nothing listens", closedAddr, "connection refused by the backend at " + closedAddr},
 		{"hangs up", newDownUpstream(t).addr, "the backend closed the connection without an answer"},
 		{"answers 503", maintenance.URL, "status 503: down for maintenance..back at 10:00"},
 	} {

@@ -132,11 +132,14 @@ digits of a labelled SHA-256 of the secret; it reveals nothing about it.
 The access log's zego_secret field and 'spool list' carry the same
 fingerprint, so they tell which secret verified a callback.
 
-Run it with Caddy's environment (its user, its variables), or the
-placeholders resolve to other values than Caddy's.`,
-		Example: `  sudo -u caddy -H caddy zego-callback secrets --config /etc/caddy/Caddyfile`,
-		Args:    cobra.NoArgs,
-		RunE:    caddycmd.WrapCommandFuncForCobra(s.cmdSecrets),
+Run it with Caddy's environment (its variables, --envfile) and as a user
+who can read the secrets, or the placeholders resolve to other values
+than Caddy's. Under systemd's LoadCredential only the service reads the
+credential: run it as root with the secret file's original path.`,
+		Example: `  caddy zego-callback secrets --config Caddyfile.example
+  sudo env ZEGO_CALLBACK_SECRET_FILE=/etc/caddy/zego-callback.secret caddy zego-callback secrets --config /etc/caddy/Caddyfile --envfile /etc/caddy/zego-callback.env`,
+		Args: cobra.NoArgs,
+		RunE: caddycmd.WrapCommandFuncForCobra(s.cmdSecrets),
 	}
 	addConfigFlags(secrets, "the Caddyfile or JSON config (required)")
 

@@ -144,18 +144,40 @@ func (a *attempt) describe() string {
 		strings.HasSuffix(a.err.Error(), "http: server closed idle connection"):
 		return "the backend closed the connection without an answer"
 	case a.err != nil:
-		// reverse_proxy's DialError hides what it wraps; its text names
-		// the address and the reason ("dial tcp 10.0.0.7:8000: connect:
-		// connection refused").
 		if dialErr, ok := errors.AsType[reverseproxy.DialError](a.err); ok {
-			return "cannot connect to the backend: " + dialErr.Error()
+			return describeDial(dialErr.Error())
 		}
 		if handlerErr, ok := errors.AsType[caddyhttp.HandlerError](a.err); ok && handlerErr.Err != nil {
-			return handlerErr.Err.Error()
+			return "no usable answer from the backend: " + handlerErr.Err.Error()
 		}
 		return a.err.Error()
 	}
 	return "status " + strconv.Itoa(a.status)
+}
+
+// describeDial says why reverse_proxy could not connect, naming the
+// backend's address. Its DialError hides what it wraps from errors.Is, so
+// this reads the dialer's text: "dial tcp 10.0.0.7:8000: connect:
+// connection refused", "dial tcp: lookup backend on 127.0.0.11:53: no such
+// host".
+func describeDial(text string) string {
+	network, rest, _ := strings.Cut(strings.TrimPrefix(text, "dial "), " ")
+	addr, reason, _ := strings.Cut(rest, ": ")
+	if strings.HasSuffix(network, ":") { // no address: the name did not resolve
+		addr, reason = "", rest
+	}
+	switch {
+	case strings.HasSuffix(reason, "connection refused"):
+		return "connection refused by the backend at " + addr
+	case strings.HasSuffix(reason, "i/o timeout"):
+		return "no connection to the backend at " + addr + " within the dial timeout"
+	case strings.HasSuffix(reason, "no such host"):
+		host, _, _ := strings.Cut(strings.TrimPrefix(reason, "lookup "), " ")
+		return "the backend's host name " + host + " does not resolve (DNS: no such host)"
+	case addr != "":
+		return "cannot connect to the backend at " + addr + ": " + reason
+	}
+	return "cannot connect to the backend: " + text
 }
 
 // printable is up to n bytes of b, with anything not printable as '.'.

@@ -169,3 +169,20 @@ func TestRecorderNeverFlushesAHeldAnswer(t *testing.T) {
 		t.Fatalf("the held answer reached the client: flushed=%v body=%q", w.Flushed, w.Body.String())
 	}
 }
+
+// TestDescribeDial: the dialer's texts (as Go's net package writes them;
+// the refused one is also met for real in TestLastErrorSaysWhy) become a
+// sentence naming the backend.
+func TestDescribeDial(t *testing.T) {
+	for text, want := range map[string]string{
+		"dial tcp 10.0.0.7:8000: connect: connection refused":             "connection refused by the backend at 10.0.0.7:8000",
+		"dial tcp 10.0.0.7:8000: i/o timeout":                             "no connection to the backend at 10.0.0.7:8000 within the dial timeout",
+		"dial tcp: lookup backend on 127.0.0.11:53: no such host":         "the backend's host name backend does not resolve (DNS: no such host)",
+		"dial tcp 10.0.0.7:8000: connect: network is unreachable":         "cannot connect to the backend at 10.0.0.7:8000: connect: network is unreachable",
+		"dial unix /run/backend.sock: connect: no such file or directory": "cannot connect to the backend at /run/backend.sock: connect: no such file or directory",
+	} {
+		if got := describeDial(text); got != want {
+			t.Errorf("describeDial(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
