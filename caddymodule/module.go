@@ -7,6 +7,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -157,9 +160,14 @@ type Handler struct {
 	// deliverChain is Deliver compiled once; dedupe and spooler are nil
 	// when off.
 	deliverChain caddyhttp.Handler
-	signer       *upstreamSigner // nil when sign_upstream is off
-	dedupe       *dedupe
-	spooler      *spooler
+	// deliverID names the deliver block's config (the same across reloads
+	// and instances while it is): the spool gives an item back to the
+	// handler whose deliver block it was spooled by, not to another that
+	// holds the same secret.
+	deliverID string
+	signer    *upstreamSigner // nil when sign_upstream is off
+	dedupe    *dedupe
+	spooler   *spooler
 	// now is the wall clock; nil means stepSafeNow. Tests set it.
 	now func() time.Time
 	// ctx is the handler's config's: the spool's worker delivers only for
@@ -220,6 +228,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	for appID, secrets := range opts.AppSecrets {
 		h.appScopes[appID] = scopesOf(secrets)
 	}
+	// Before Provision, which drops the handlers' raw JSON.
+	raw, err := json.Marshal(h.Deliver)
+	if err != nil {
+		return fmt.Errorf("zego_callback: deliver: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	h.deliverID = hex.EncodeToString(sum[:8])
 	if err := h.Deliver.Provision(ctx); err != nil {
 		return fmt.Errorf("zego_callback: deliver: %w", err)
 	}

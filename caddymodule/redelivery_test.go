@@ -254,3 +254,42 @@ func TestOversizedFailureIsSpooled(t *testing.T) {
 		}
 	}
 }
+
+// TestRedeliveryGoesBackToItsOwnDeliverBlock: two handlers with the same
+// secret (staging and prod sharing a ZEGO project, say) and their own
+// backends. Each spooled item goes back to the deliver block that spooled
+// it; the newest handler holding the secret used to take every item.
+func TestRedeliveryGoesBackToItsOwnDeliverBlock(t *testing.T) {
+	first, second := newUpstream(t), newUpstream(t)
+	first.setStatus(http.StatusServiceUnavailable)
+	second.setStatus(http.StatusServiceUnavailable)
+	secondSite := spoolSite(second)
+	secondSite.port = secondHTTPPort
+	tester := startSites(t, redeliverySecret, "storage file_system "+storageFolder(t), spoolSite(first), secondSite)
+	post := func(port int) string {
+		task := newTaskID()
+		resp, body := doRetrying(t, tester.Client, func() (*http.Request, error) {
+			return http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", port),
+				strings.NewReader(signed{secret: redeliverySecret, taskID: task}.body()))
+		})
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("port %d: %d %q, want 202 spooled", port, resp.StatusCode, body)
+		}
+		return idempotencyKey(1234567890, task)
+	}
+	firstKeys := []string{post(httpPort), post(httpPort)}
+	secondKeys := []string{post(secondHTTPPort), post(secondHTTPPort)}
+	firstSince, secondSince := len(first.received()), len(second.received())
+	first.setStatus(http.StatusOK)
+	second.setStatus(http.StatusOK)
+	deliveredOnce(t, first, firstSince, firstKeys, 10*time.Second)
+	deliveredOnce(t, second, secondSince, secondKeys, 10*time.Second)
+	for up, keys := range map[*upstream][]string{first: secondKeys, second: firstKeys} {
+		got := byKey(up.received())
+		for _, key := range keys {
+			if got[key] != 0 {
+				t.Errorf("an item spooled by the other handler reached this backend %d times", got[key])
+			}
+		}
+	}
+}

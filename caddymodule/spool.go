@@ -71,6 +71,9 @@ type spoolItem struct {
 	// Scope names the secret that verified it: only a handler holding that
 	// secret redelivers it.
 	Scope string `json:"scope"`
+	// Deliver names the deliver block that spooled it (Handler.deliverID):
+	// of the handlers holding its secret, that one redelivers it.
+	Deliver string `json:"deliver,omitempty"`
 	// The request as it reached the handler: Host, the request URI after
 	// any rewrite before the handler (and without the query unless
 	// keep_query), and ZEGO's address, so the deliver chain sees a
@@ -154,6 +157,8 @@ func (item *spoolItem) validate(key string) error {
 		return errors.New("its id and scope are not its name")
 	case item.Attempts < 0 || item.Attempts > maxItemAttempts:
 		return fmt.Errorf("attempts %d out of range", item.Attempts)
+	case len(item.Deliver) > 64:
+		return errors.New("a deliver block's name too long")
 	case item.Event == "" || len(item.Event) > 64 || len(item.TaskID) > maxItemText || len(item.RoomID) > maxItemText || len(item.StreamID) > maxItemText:
 		return errors.New("no event, or an identifier too long")
 	case len(item.Document) == 0 || item.Document[0] != '{' || len(item.Document) > maxBodyLimit*2 || !json.Valid(item.Document):
@@ -231,6 +236,8 @@ type spooler struct {
 	logger  *zap.Logger
 	metrics *handlerMetrics
 	now     func() time.Time
+	// deliverID is the handler's, recorded in each item.
+	deliverID string
 }
 
 // newSpooler joins the worker of storage, starting it when it is the
@@ -254,7 +261,7 @@ func (h *Handler) newSpooler(storage certmagic.Storage) error {
 // it: from then on w's goroutine reads the handler.
 func (h *Handler) joinSpoolWorker(storage certmagic.Storage, w *spoolWorker, poolKey string) {
 	h.Spool.scheduledAttempts = h.Spool.countScheduledAttempts()
-	h.spooler = &spooler{config: h.Spool, storage: storage, worker: w, poolKey: poolKey, logger: h.logger, metrics: h.metrics, now: h.clock()}
+	h.spooler = &spooler{config: h.Spool, storage: storage, worker: w, poolKey: poolKey, logger: h.logger, metrics: h.metrics, now: h.clock(), deliverID: h.deliverID}
 	w.register(h)
 }
 
@@ -287,7 +294,7 @@ func (s *spooler) store(r *http.Request, d *delivery, a *attempt) bool {
 	now := s.now()
 	item := &spoolItem{
 		ID: hex.EncodeToString(d.idempotencyID[:]), Event: d.callback.Event, AppID: d.callback.AppID, TaskID: d.callback.TaskID,
-		Code: d.callback.Code, RoomID: d.roomID, StreamID: d.streamID, Document: d.doc, Scope: d.scope,
+		Code: d.callback.Code, RoomID: d.roomID, StreamID: d.streamID, Document: d.doc, Scope: d.scope, Deliver: s.deliverID,
 		Host: r.Host, URI: r.URL.RequestURI(), RemoteAddr: r.RemoteAddr,
 		FirstArrival: now, NextAttempt: now.Add(s.config.wait(0)),
 		LastError: a.describe(),

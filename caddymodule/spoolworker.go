@@ -117,6 +117,7 @@ type spoolEntry struct {
 	event    string
 	appID    uint32
 	scope    string
+	deliver  string // the deliver block that spooled it
 	// warned: the item's problem (unreadable, no owner, not removable)
 	// was logged once.
 	warned bool
@@ -218,13 +219,28 @@ func (h *Handler) running() bool {
 	return active.Context != nil && h.ctx.Done() == active.Done()
 }
 
-// owner is the newest registered handler that may deliver the item: it
-// holds the secret that verified it, allows its app and accepts its event.
+// owner is the handler that delivers the item, among those that may: they
+// hold the secret that verified it, allow its app and accept its event.
+// The one whose deliver block spooled it takes it; when none has that
+// block any more (a reload changed it: a new backend address, say), the
+// only one that may takes it. When several may and none spooled it, none
+// does: the item waits rather than reach a backend it was never routed
+// to.
 func owner(handlers []*Handler, e *spoolEntry) *Handler {
+	var only *Handler
+	candidates := 0
 	for _, h := range slices.Backward(handlers) {
-		if slices.Contains(h.scopesFor(e.appID), e.scope) && h.appAllowed(e.appID) && slices.Contains(h.Events, e.event) {
+		if !slices.Contains(h.scopesFor(e.appID), e.scope) || !h.appAllowed(e.appID) || !slices.Contains(h.Events, e.event) {
+			continue
+		}
+		if h.deliverID == e.deliver {
 			return h
 		}
+		only = h
+		candidates++
+	}
+	if candidates == 1 {
+		return only
 	}
 	return nil
 }
@@ -363,7 +379,8 @@ func (w *spoolWorker) pass() time.Duration {
 			if h == nil {
 				if !entry.warned {
 					entry.warned = true
-					logger.Warn("a spooled callback waits for a zego_callback that holds its secret, allows its app and accepts its event; none in the running config does",
+					logger.Warn("a spooled callback waits: no zego_callback in the running config holds its secret, allows its app and accepts its event, "+
+						"or several do and none has the deliver block that spooled it (put that block back, or deliver it by hand from 'spool show' and drop it)",
 						zap.String("id", path.Base(key)), zap.String("event", entry.event), zap.Uint32("app_id", entry.appID))
 				}
 				continue
@@ -475,7 +492,7 @@ func (w *spoolWorker) refresh(storage certmagic.Storage, logger *zap.Logger, key
 func (w *spoolWorker) entryOf(item *spoolItem, now time.Time) *spoolEntry {
 	e := &spoolEntry{
 		state: item.state(), firstArrival: item.FirstArrival, attempts: item.Attempts, revived: item.RevivedAt,
-		event: item.Event, appID: item.AppID, scope: item.Scope,
+		event: item.Event, appID: item.AppID, scope: item.Scope, deliver: item.Deliver,
 	}
 	switch {
 	case !item.DeliveredAt.IsZero():
@@ -627,7 +644,7 @@ func (w *spoolWorker) removeDelivered(h *Handler, key string, item *spoolItem, e
 		return
 	}
 	tombstone := &spoolEntry{state: spoolDelivered, firstArrival: item.FirstArrival, attempts: item.Attempts, revived: item.RevivedAt,
-		event: item.Event, appID: item.AppID, scope: item.Scope, warned: entry.warned && entry.state == spoolDelivered}
+		event: item.Event, appID: item.AppID, scope: item.Scope, deliver: item.Deliver, warned: entry.warned && entry.state == spoolDelivered}
 	if !tombstone.warned {
 		tombstone.warned = true
 		if storeErr := storeSpoolItem(ctx, h.spooler.storage, item); storeErr != nil {

@@ -547,3 +547,36 @@ func TestWorkerSurvivesItsOwnPanic(t *testing.T) {
 		t.Fatalf("panicked %v, %d delivered after the panic, want 1", storage.panicked.Load(), len(rig.chain.got()))
 	}
 }
+
+// TestOwnerPrefersTheSpoolingDeliverBlock: of the handlers that may take
+// an item, the one whose deliver block spooled it does; after a reload
+// changed that block, the only handler that may takes it; with several
+// and none the spooler, none does (the item waits, never reaching a
+// backend it was not routed to).
+func TestOwnerPrefersTheSpoolingDeliverBlock(t *testing.T) {
+	scope := secretScope("shared secret")
+	handler := func(deliverID string) *Handler {
+		return &Handler{topScopes: []string{scope}, Events: []string{"compose"}, deliverID: deliverID}
+	}
+	item := &spoolEntry{event: "compose", appID: 1234567890, scope: scope, deliver: "staging"}
+	staging, prod, moved := handler("staging"), handler("prod"), handler("staging-moved")
+	foreign := &Handler{topScopes: []string{secretScope("another secret")}, Events: []string{"compose"}, deliverID: "staging"}
+	for name, tc := range map[string]struct {
+		handlers []*Handler
+		want     *Handler
+	}{
+		"its own, though not the newest":     {[]*Handler{staging, prod}, staging},
+		"the only one, its block changed":    {[]*Handler{foreign, moved}, moved},
+		"several, none its own":              {[]*Handler{moved, prod}, nil},
+		"none holds the secret":              {[]*Handler{foreign}, nil},
+		"an item from before the deliver id": {[]*Handler{prod}, prod},
+	} {
+		e := *item
+		if name == "an item from before the deliver id" {
+			e.deliver = ""
+		}
+		if got := owner(tc.handlers, &e); got != tc.want {
+			t.Errorf("%s: owner is %v, want %v", name, got, tc.want)
+		}
+	}
+}
