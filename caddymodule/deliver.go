@@ -5,10 +5,13 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -167,6 +170,8 @@ func describeDial(text string) string {
 		addr, reason = "", rest
 	}
 	switch {
+	case addr == ":0":
+		return "the backend's address is empty (a placeholder in reverse_proxy without a value?)"
 	case strings.HasSuffix(reason, "connection refused"):
 		return "connection refused by the backend at " + addr
 	case strings.HasSuffix(reason, "i/o timeout"):
@@ -329,3 +334,64 @@ func newDocBody(doc []byte) *docBody {
 }
 
 func (*docBody) Close() error { return nil }
+
+// placeholderInJSON is a placeholder in a JSON config's strings.
+var placeholderInJSON = regexp.MustCompile(`\{([A-Za-z0-9_.\-]+)\}`)
+
+// redeliveryPlaceholders are the prefixes of the placeholders a redelivery
+// has as ZEGO's callback had them: the request's (rebuilt from the item),
+// the callback's, the client's address (stored with the item), the
+// process's, and those the handlers inside deliver set themselves.
+var redeliveryPlaceholders = []string{
+	"http.request.", "http.zego.", "http.vars.client_ip", "http.vars.trusted_proxy",
+	"env.", "file.", "system.", "time.",
+	"http.reverse_proxy.", "http.response.", "http.regexp.", "http.error.",
+}
+
+// placeholdersSetOutside names the placeholders deliver's JSON uses that
+// neither a redelivery has (redeliveryPlaceholders) nor a map or vars
+// handler inside deliver sets: their values come from handlers before
+// zego_callback, which a redelivery does not pass.
+func placeholdersSetOutside(deliverJSON []byte) []string {
+	var config any
+	if json.Unmarshal(deliverJSON, &config) != nil {
+		return nil
+	}
+	setInside := map[string]bool{}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			switch v["handler"] {
+			case "map":
+				destinations, _ := v["destinations"].([]any)
+				for _, d := range destinations {
+					if s, ok := d.(string); ok {
+						setInside[strings.Trim(s, "{}")] = true
+					}
+				}
+			case "vars":
+				for key := range v {
+					setInside["http.vars."+key] = true
+				}
+			}
+			for _, member := range v {
+				walk(member)
+			}
+		case []any:
+			for _, member := range v {
+				walk(member)
+			}
+		}
+	}
+	walk(config)
+	var missing []string
+	for _, m := range placeholderInJSON.FindAllSubmatch(deliverJSON, -1) {
+		name := string(m[1])
+		inherent := slices.ContainsFunc(redeliveryPlaceholders, func(prefix string) bool { return strings.HasPrefix(name, prefix) })
+		if !inherent && !setInside[name] && !slices.Contains(missing, "{"+name+"}") {
+			missing = append(missing, "{"+name+"}")
+		}
+	}
+	return missing
+}

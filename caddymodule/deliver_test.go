@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -176,6 +177,7 @@ func TestRecorderNeverFlushesAHeldAnswer(t *testing.T) {
 func TestDescribeDial(t *testing.T) {
 	for text, want := range map[string]string{
 		"dial tcp 10.0.0.7:8000: connect: connection refused":             "connection refused by the backend at 10.0.0.7:8000",
+		"dial tcp :0: connect: connection refused":                        "the backend's address is empty (a placeholder in reverse_proxy without a value?)",
 		"dial tcp 10.0.0.7:8000: i/o timeout":                             "no connection to the backend at 10.0.0.7:8000 within the dial timeout",
 		"dial tcp: lookup backend on 127.0.0.11:53: no such host":         "the backend's host name backend does not resolve (DNS: no such host)",
 		"dial tcp 10.0.0.7:8000: connect: network is unreachable":         "cannot connect to the backend at 10.0.0.7:8000: connect: network is unreachable",
@@ -184,5 +186,22 @@ func TestDescribeDial(t *testing.T) {
 		if got := describeDial(text); got != want {
 			t.Errorf("describeDial(%q) = %q, want %q", text, got, want)
 		}
+	}
+}
+
+// TestPlaceholdersSetOutsideDeliver: of the placeholders a deliver block
+// uses, those a redelivery lacks are named: set by map, vars or auth
+// before zego_callback. The JSON is what `caddy adapt` makes of a
+// Caddyfile whose route maps {backend} before zego_callback and whose
+// deliver block maps {inner} and sets vars itself.
+func TestPlaceholdersSetOutsideDeliver(t *testing.T) {
+	const adapted = `{"routes": [{"handle": [{"defaults": ["127.0.0.1:9103"], "destinations": ["{inner}"], "handler": "map", "source": "{http.request.uri.path}"}, {"handler": "vars", "tenant": "a"}, {"handler": "reverse_proxy", "headers": {"request": {"set": {"X-Client": ["{http.vars.client_ip}"], "X-Task": ["{http.zego.task_id}"], "X-Tenant": ["{http.vars.tenant}"], "X-User": ["{http.auth.user.id}"]}}}, "upstreams": [{"dial": "{backend}"}, {"dial": "{inner}"}]}]}]}`
+	got := placeholdersSetOutside([]byte(adapted))
+	slices.Sort(got)
+	if want := []string{"{backend}", "{http.auth.user.id}"}; !slices.Equal(got, want) {
+		t.Errorf("named %q, want %q", got, want)
+	}
+	if got := placeholdersSetOutside([]byte(`{"routes": [{"handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "backend:8000"}]}]}]}`)); len(got) != 0 {
+		t.Errorf("a plain reverse_proxy: named %q, want none", got)
 	}
 }

@@ -247,7 +247,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return err
 		}
 	}
-	h.warnAboutRisks()
+	h.warnAboutRisks(raw)
 	return nil
 }
 
@@ -288,8 +288,13 @@ func resolveSecrets(repl *caddy.Replacer, raw []string, what string) ([]string, 
 
 // warnAboutRisks logs settings that work but weaken the edge, once per
 // distinct settings: a reload of the same config stays quiet.
-func (h *Handler) warnAboutRisks() {
+func (h *Handler) warnAboutRisks(deliverJSON []byte) {
 	settings := h.settingsWithoutSecrets()
+	if missing := placeholdersSetOutside(deliverJSON); h.Spool != nil && len(missing) > 0 {
+		h.warnOnce(append(settings, deliverJSON...), "the deliver block uses placeholders that a redelivery from the spool does not have: they are set before zego_callback "+
+			"(by map, vars, an auth handler or a matcher of the route), which ZEGO's callback passes and the spool's redelivery does not; set them inside deliver",
+			zap.Strings("placeholders", missing))
+	}
 	if len(h.verifier.AppIDs()) == 0 {
 		h.warnOnce(settings, "no app_id allowlist: callbacks from any ZEGO app signed with the secret are accepted")
 	}

@@ -293,3 +293,23 @@ func TestRedeliveryGoesBackToItsOwnDeliverBlock(t *testing.T) {
 		}
 	}
 }
+
+// TestRedeliveryHasTheFirstAttemptsClientIP: behind a trusted proxy,
+// {client_ip} in the deliver chain is the client the proxy named; a
+// redelivery used to get the proxy's address instead.
+func TestRedeliveryHasTheFirstAttemptsClientIP(t *testing.T) {
+	backend := newUpstream(t)
+	backend.setStatus(http.StatusServiceUnavailable)
+	s := spoolSite(backend)
+	s.proxy = "header_up X-Client-IP {client_ip}"
+	tester := startSites(t, redeliverySecret, "storage file_system "+storageFolder(t)+"\n\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}", s)
+	keys := spoolCallbacks(t, tester, 1, http.Header{"X-Forwarded-For": {"203.0.113.9"}})
+	since := len(backend.received())
+	backend.setStatus(http.StatusOK)
+	deliveredOnce(t, backend, since, keys, 10*time.Second)
+	for i, r := range backend.received() {
+		if got := r.header.Get("X-Client-IP"); got != "203.0.113.9" {
+			t.Errorf("attempt %d: {client_ip} was %q, want the client the trusted proxy named", i+1, got)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 
@@ -78,9 +79,12 @@ type spoolItem struct {
 	// any rewrite before the handler (and without the query unless
 	// keep_query), and ZEGO's address, so the deliver chain sees a
 	// redelivery as it saw the first attempt.
-	Host         string    `json:"host"`
-	URI          string    `json:"uri"`
-	RemoteAddr   string    `json:"remote_addr,omitempty"`
+	Host       string `json:"host"`
+	URI        string `json:"uri"`
+	RemoteAddr string `json:"remote_addr,omitempty"`
+	// ClientIP is the client's address as the server determined it (past
+	// trusted proxies), for {client_ip} in the deliver chain.
+	ClientIP     string    `json:"client_ip,omitempty"`
 	FirstArrival time.Time `json:"first_arrival"`
 	// RevivedAt is when the CLI last retried it; max_age counts from the
 	// later of the two.
@@ -157,7 +161,7 @@ func (item *spoolItem) validate(key string) error {
 		return errors.New("its id and scope are not its name")
 	case item.Attempts < 0 || item.Attempts > maxItemAttempts:
 		return fmt.Errorf("attempts %d out of range", item.Attempts)
-	case len(item.Deliver) > 64:
+	case len(item.Deliver) > 64 || len(item.ClientIP) > 64:
 		return errors.New("a deliver block's name too long")
 	case item.Event == "" || len(item.Event) > 64 || len(item.TaskID) > maxItemText || len(item.RoomID) > maxItemText || len(item.StreamID) > maxItemText:
 		return errors.New("no event, or an identifier too long")
@@ -292,10 +296,11 @@ func (s *spooler) store(r *http.Request, d *delivery, a *attempt) bool {
 	}
 	ctx := withoutCancel(r)
 	now := s.now()
+	clientIP, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
 	item := &spoolItem{
 		ID: hex.EncodeToString(d.idempotencyID[:]), Event: d.callback.Event, AppID: d.callback.AppID, TaskID: d.callback.TaskID,
 		Code: d.callback.Code, RoomID: d.roomID, StreamID: d.streamID, Document: d.doc, Scope: d.scope, Deliver: s.deliverID,
-		Host: r.Host, URI: r.URL.RequestURI(), RemoteAddr: r.RemoteAddr,
+		Host: r.Host, URI: r.URL.RequestURI(), RemoteAddr: r.RemoteAddr, ClientIP: clientIP,
 		FirstArrival: now, NextAttempt: now.Add(s.config.wait(0)),
 		LastError: a.describe(),
 	}

@@ -701,6 +701,9 @@ func (h *Handler) redeliver(ctx context.Context, item *spoolItem) (outcome strin
 	}
 	repl := caddy.NewReplacer()
 	r = caddyhttp.PrepareRequest(r, repl, w, &caddyhttp.Server{})
+	if item.ClientIP != "" {
+		caddyhttp.SetVar(r.Context(), caddyhttp.ClientIPVarKey, item.ClientIP)
+	}
 	setPlaceholders(repl, d)
 	h.forwardNormalized(r, d, true) // the URI was stored as the first attempt had it
 	a := h.deliver(w, r, d)
