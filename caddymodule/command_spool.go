@@ -236,10 +236,11 @@ func (s streams) cmdSpoolDrop(fl caddycmd.Flags) (int, error) {
 
 func dropSpoolItem(ctx context.Context, storage certmagic.Storage, key string) error {
 	// Under the spool's lock, or a worker mid-attempt would write it back.
-	if err := storage.Lock(ctx, spoolLock); err != nil {
+	unlock, err := lockSpool(ctx, storage)
+	if err != nil {
 		return err
 	}
-	defer func() { _ = storage.Unlock(context.WithoutCancel(ctx), spoolLock) }()
+	defer unlock()
 	return storage.Delete(ctx, key)
 }
 

@@ -406,16 +406,45 @@ func listSpool(ctx context.Context, storage certmagic.Storage, fn func(key strin
 	return nil
 }
 
+// lockSpool takes the spool's lock for the CLI, asking workers to leave
+// it (spoolLockWanted) while it waits: they may hold it for up to a
+// pass's bound (30 s and deliver_timeout) first.
+func lockSpool(ctx context.Context, storage certmagic.Storage) (unlock func(), err error) {
+	wanted := func() { _ = storage.Store(ctx, spoolLockWanted, []byte(time.Now().UTC().Format(time.RFC3339Nano))) }
+	wanted()
+	stop := make(chan struct{})
+	go func() {
+		ticker := time.NewTicker(lockWantedFor / 3)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ticker.C:
+				wanted()
+			}
+		}
+	}()
+	err = storage.Lock(ctx, spoolLock)
+	close(stop)
+	_ = storage.Delete(context.WithoutCancel(ctx), spoolLockWanted)
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = storage.Unlock(context.WithoutCancel(ctx), spoolLock) }, nil
+}
+
 // retrySpoolItems makes items, waiting or dead, due now, under one hold
 // of the spool's lock (a worker mid-attempt would write them back), and
 // asks running workers to read the spool again: they redeliver the items
 // within a second or two. It returns the keys it made due before any
 // error.
 func retrySpoolItems(ctx context.Context, storage certmagic.Storage, keys []string, now time.Time) (done []string, err error) {
-	if err := storage.Lock(ctx, spoolLock); err != nil {
+	unlock, err := lockSpool(ctx, storage)
+	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = storage.Unlock(context.WithoutCancel(ctx), spoolLock) }()
+	defer unlock()
 	defer func() {
 		if len(done) == 0 {
 			return

@@ -91,6 +91,14 @@ const spoolMarker = storagePrefix + "/README"
 // that running workers read the spool again at once.
 const spoolRetryRequest = storagePrefix + "/retry-requested"
 
+// spoolLockWanted is written by the CLI while it waits for the spool's
+// lock: workers leave the lock to it, or, with items due pass after pass,
+// they would take it again before the CLI's next try. It counts for
+// lockWantedFor after its last write, so a CLI gone leaves no hold.
+const spoolLockWanted = storagePrefix + "/lock-wanted"
+
+const lockWantedFor = 30 * time.Second
+
 func (w *spoolWorker) markStorage(storage certmagic.Storage, logger *zap.Logger) {
 	if w.marked = storage.Exists(w.ctx, spoolMarker); w.marked {
 		return
@@ -307,7 +315,10 @@ func (w *spoolWorker) pass() time.Duration {
 	// and items read in the pass need no second read. Without it the pass
 	// only reads, for the gauges.
 	passStart := time.Now()
-	locked, err := tryLockStorage(w.ctx, storage, spoolLock, logger, passBudget+longestAttempt)
+	locked, err := false, error(nil)
+	if info, statErr := storage.Stat(w.ctx, spoolLockWanted); statErr != nil || time.Since(info.Modified) > lockWantedFor {
+		locked, err = tryLockStorage(w.ctx, storage, spoolLock, logger, passBudget+longestAttempt)
+	}
 	if err != nil {
 		logger.Warn("cannot take the spool's lock", zap.Error(err))
 	}

@@ -580,3 +580,36 @@ func TestOwnerPrefersTheSpoolingDeliverBlock(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerLeavesTheLockToTheCLI: with items due pass after pass (a slow
+// backend), the worker took the spool's lock again before the CLI's next
+// try, and 'spool retry' or 'drop' waited for good. While the CLI says it
+// waits, the worker's passes only read; a CLI gone stops counting after
+// lockWantedFor. The CLI takes the lock and clears its request.
+func TestWorkerLeavesTheLockToTheCLI(t *testing.T) {
+	storage := &certmagic.FileStorage{Path: t.TempDir()}
+	rig := newSpoolRig(t, storage, Spool{Retry: []caddy.Duration{caddy.Duration(time.Hour)}})
+	now := time.Now()
+	rig.item(t, now, now, nil)
+	ctx := context.Background()
+	if err := storage.Store(ctx, spoolLockWanted, []byte("now")); err != nil {
+		t.Fatal(err)
+	}
+	rig.w.pass()
+	if n := len(rig.chain.got()); n != 0 {
+		t.Fatalf("the worker took the lock the CLI waits for (%d delivered)", n)
+	}
+	age(t, storage.Filename(spoolLockWanted), lockWantedFor+time.Second)
+	rig.w.pass()
+	if n := len(rig.chain.got()); n != 1 {
+		t.Fatalf("a request %s old still holds the worker back (%d delivered)", lockWantedFor+time.Second, n)
+	}
+	unlock, err := lockSpool(ctx, storage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if storage.Exists(ctx, spoolLockWanted) {
+		t.Error("the CLI holds the lock and its request is still there")
+	}
+}
