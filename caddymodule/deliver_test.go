@@ -13,6 +13,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/zegoedge/caddy-zego-callback/verify"
 )
@@ -203,5 +205,24 @@ func TestPlaceholdersSetOutsideDeliver(t *testing.T) {
 	}
 	if got := placeholdersSetOutside([]byte(`{"routes": [{"handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "backend:8000"}]}]}]}`)); len(got) != 0 {
 		t.Errorf("a plain reverse_proxy: named %q, want none", got)
+	}
+}
+
+// TestDeliverWithoutReverseProxyIsNamed: a deliver block that answers
+// itself (respond) tells ZEGO "delivered" with no backend behind it: a
+// WARN at load says so. The JSON is what the Caddyfile adapter makes of
+// deliver { respond 200 } and of deliver { reverse_proxy backend:8000 }.
+func TestDeliverWithoutReverseProxyIsNamed(t *testing.T) {
+	for deliverJSON, wantWarning := range map[string]bool{
+		`{"routes":[{"handle":[{"handler":"static_response","status_code":200}]}]}`:                   true,
+		`{"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"backend:8000"}]}]}]}`: false,
+	} {
+		core, logs := observer.New(zap.WarnLevel)
+		h := newDeliverHandler(t, nil)
+		h.logger = zap.New(core)
+		h.warnAboutRisks([]byte(deliverJSON))
+		if got := logs.FilterMessageSnippet("has no reverse_proxy").Len() == 1; got != wantWarning {
+			t.Errorf("%s: warned %v, want %v (%v)", deliverJSON, got, wantWarning, logs.All())
+		}
 	}
 }
