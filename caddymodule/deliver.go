@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -144,7 +145,10 @@ func (a *attempt) describe() string {
 	case errors.Is(a.err, syscall.ECONNRESET), errors.Is(a.err, syscall.EPIPE), errors.Is(a.err, io.EOF), errors.Is(a.err, io.ErrUnexpectedEOF),
 		// net/http's error for a pooled connection the backend closed
 		// as the request went out is not exported; its text is stable.
-		strings.HasSuffix(a.err.Error(), "http: server closed idle connection"):
+		// So is the text of a write to a connection the transport closed
+		// on the backend's hang-up, which reaches here as text alone.
+		errors.Is(a.err, net.ErrClosed), strings.HasSuffix(a.err.Error(), "http: server closed idle connection"),
+		strings.HasSuffix(a.err.Error(), "use of closed network connection"):
 		return "the backend closed the connection without an answer"
 	case a.err != nil:
 		if dialErr, ok := errors.AsType[reverseproxy.DialError](a.err); ok {

@@ -99,6 +99,13 @@ const spoolLockWanted = storagePrefix + "/lock-wanted"
 
 const lockWantedFor = 30 * time.Second
 
+// deliveredMark is where a delivered item that could neither be removed
+// nor rewritten (a read-only spool folder) is marked delivered, outside
+// the spool folder: without it a restart would deliver it again.
+func deliveredMark(key string) string {
+	return path.Join(storagePrefix, "delivered", path.Base(key))
+}
+
 func (w *spoolWorker) markStorage(storage certmagic.Storage, logger *zap.Logger) {
 	if w.marked = storage.Exists(w.ctx, spoolMarker); w.marked {
 		return
@@ -488,6 +495,13 @@ func (w *spoolWorker) refresh(storage certmagic.Storage, logger *zap.Logger, key
 		}
 		return entry, nil, false
 	}
+	if previous == nil && item.DeliveredAt.IsZero() {
+		// First sight in this process (one stat an item): a run that could
+		// not mark it in place may have delivered it.
+		if info, err := storage.Stat(w.ctx, deliveredMark(key)); err == nil {
+			item.DeliveredAt = info.Modified
+		}
+	}
 	entry = w.entryOf(item, now)
 	// What the worker itself scheduled within this process stands: the
 	// stored wall-clock time may have been moved by a clock step.
@@ -651,6 +665,9 @@ func (w *spoolWorker) removeDelivered(h *Handler, key string, item *spoolItem, e
 	ctx := context.WithoutCancel(w.ctx)
 	err := h.spooler.storage.Delete(ctx, key)
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		if entry.state == spoolDelivered { // a retried removal: its mark, if any, goes too
+			_ = h.spooler.storage.Delete(ctx, deliveredMark(key))
+		}
 		w.dropEntry(key)
 		return
 	}
@@ -660,6 +677,9 @@ func (w *spoolWorker) removeDelivered(h *Handler, key string, item *spoolItem, e
 		tombstone.warned = true
 		if storeErr := storeSpoolItem(ctx, h.spooler.storage, item); storeErr != nil {
 			err = errors.Join(err, storeErr)
+			if markErr := h.spooler.storage.Store(ctx, deliveredMark(key), []byte(item.DeliveredAt.UTC().Format(time.RFC3339Nano))); markErr != nil {
+				err = errors.Join(err, markErr)
+			}
 		}
 		h.logger.Warn("a spooled callback was delivered but cannot be removed from the spool; it is not delivered again, and its removal is retried",
 			zap.String("id", item.name()), zap.Error(err))

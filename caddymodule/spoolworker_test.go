@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -611,5 +612,63 @@ func TestWorkerLeavesTheLockToTheCLI(t *testing.T) {
 	defer unlock()
 	if storage.Exists(ctx, spoolLockWanted) {
 		t.Error("the CLI holds the lock and its request is still there")
+	}
+}
+
+// spoolReadOnly is file_system storage whose spool folder turns read-only
+// (Store and Delete fail there) while the rest of the storage stays
+// writable, as a folder's permissions can; root, whom the tests run as,
+// ignores permissions, so the fault is injected.
+type spoolReadOnly struct {
+	*certmagic.FileStorage
+	readOnly atomic.Bool
+}
+
+func (s *spoolReadOnly) Store(ctx context.Context, key string, value []byte) error {
+	if s.readOnly.Load() && strings.HasPrefix(key, spoolPrefix+"/") {
+		return fmt.Errorf("write %s: read-only file system", key)
+	}
+	return s.FileStorage.Store(ctx, key, value)
+}
+
+func (s *spoolReadOnly) Delete(ctx context.Context, key string) error {
+	if s.readOnly.Load() && strings.HasPrefix(key, spoolPrefix+"/") {
+		return fmt.Errorf("remove %s: read-only file system", key)
+	}
+	return s.FileStorage.Delete(ctx, key)
+}
+
+// TestDeliveredInAReadOnlySpoolIsNotDeliveredAfterARestart: with the spool
+// folder read-only, a delivered item can be neither removed nor marked in
+// place, and every restart delivered it again. Its mark outside the spool
+// folder stops the next process too; once the folder is writable again,
+// the item and its mark go.
+func TestDeliveredInAReadOnlySpoolIsNotDeliveredAfterARestart(t *testing.T) {
+	storage := &spoolReadOnly{FileStorage: &certmagic.FileStorage{Path: t.TempDir()}}
+	rig := newSpoolRig(t, storage, Spool{Retry: []caddy.Duration{caddy.Duration(10 * time.Millisecond)}})
+	now := time.Now()
+	item := rig.item(t, now, now, nil)
+	storage.readOnly.Store(true)
+	rig.w.pass()
+	rig.h.dedupe = nil // memory dedupe: a restart forgets the delivery record
+	restart := func() {
+		next := newSpoolWorker()
+		t.Cleanup(next.cancel)
+		next.register(rig.h)
+		rig.h.spooler.worker = next
+		rig.w = next
+		next.pass()
+	}
+	restart()
+	restart()
+	if n := len(rig.chain.got()); n != 1 {
+		t.Fatalf("delivered %d times over two restarts, want once", n)
+	}
+	storage.readOnly.Store(false)
+	restart()
+	if keys, _ := storage.List(context.Background(), storagePrefix, true); slices.ContainsFunc(keys, func(k string) bool {
+		return strings.Contains(k, item.name())
+	}) {
+		t.Errorf("the item or its mark is still there once the folder is writable: %v", keys)
 	}
 }
