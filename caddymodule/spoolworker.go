@@ -240,9 +240,10 @@ func (h *Handler) running() bool {
 // block any more (a reload changed it: a new backend address, say), the
 // only one that may takes it. When several may and none spooled it, none
 // does: the item waits rather than reach a backend it was never routed
-// to.
+// to. An item from before items named their deliver block goes to the
+// newest, as it did then.
 func owner(handlers []*Handler, e *spoolEntry) *Handler {
-	var only *Handler
+	var newest *Handler
 	candidates := 0
 	for _, h := range slices.Backward(handlers) {
 		if !slices.Contains(h.scopesFor(e.appID), e.scope) || !h.appAllowed(e.appID) || !slices.Contains(h.Events, e.event) {
@@ -251,11 +252,13 @@ func owner(handlers []*Handler, e *spoolEntry) *Handler {
 		if h.deliverID == e.deliver {
 			return h
 		}
-		only = h
+		if newest == nil {
+			newest = h
+		}
 		candidates++
 	}
-	if candidates == 1 {
-		return only
+	if candidates == 1 || e.deliver == "" {
+		return newest
 	}
 	return nil
 }

@@ -570,7 +570,7 @@ func TestOwnerPrefersTheSpoolingDeliverBlock(t *testing.T) {
 		"the only one, its block changed":    {[]*Handler{foreign, moved}, moved},
 		"several, none its own":              {[]*Handler{moved, prod}, nil},
 		"none holds the secret":              {[]*Handler{foreign}, nil},
-		"an item from before the deliver id": {[]*Handler{prod}, prod},
+		"an item from before the deliver id": {[]*Handler{staging, prod}, prod},
 	} {
 		e := *item
 		if name == "an item from before the deliver id" {
