@@ -326,7 +326,8 @@ func (w *spoolWorker) pass() time.Duration {
 	// only reads, for the gauges.
 	passStart := time.Now()
 	locked, err := false, error(nil)
-	if info, statErr := storage.Stat(w.ctx, spoolLockWanted); statErr != nil || time.Since(info.Modified) > lockWantedFor {
+	// A request dated far ahead (another host's clock) counts as stale too.
+	if info, statErr := storage.Stat(w.ctx, spoolLockWanted); statErr != nil || time.Since(info.Modified).Abs() > lockWantedFor {
 		locked, err = tryLockStorage(w.ctx, storage, spoolLock, logger, passBudget+longestAttempt)
 	}
 	if err != nil {
