@@ -241,7 +241,11 @@ func dropSpoolItem(ctx context.Context, storage certmagic.Storage, key string) e
 		return err
 	}
 	defer unlock()
-	return storage.Delete(ctx, key)
+	if err := storage.Delete(ctx, key); err != nil {
+		return err
+	}
+	_ = storage.Delete(ctx, deliveredMark(key)) // if a worker left one
+	return nil
 }
 
 // checkChoice checks, before any storage is read, that a command names

@@ -140,6 +140,8 @@ func (a *attempt) describe() string {
 		return "status " + strconv.Itoa(a.status) + ": " + body
 	case errors.Is(a.err, errDeliverTimeout):
 		return "no answer within deliver_timeout (" + a.timeout.String() + ")"
+	case errors.Is(a.err, context.Canceled):
+		return "the attempt was cancelled (Caddy stopping, or the config that made it replaced)"
 	case errors.Is(a.err, syscall.ECONNREFUSED):
 		return "connection refused by the backend"
 	case errors.Is(a.err, syscall.ECONNRESET), errors.Is(a.err, syscall.EPIPE), errors.Is(a.err, io.EOF), errors.Is(a.err, io.ErrUnexpectedEOF),

@@ -290,12 +290,13 @@ func resolveSecrets(repl *caddy.Replacer, raw []string, what string) ([]string, 
 // distinct settings: a reload of the same config stays quiet.
 func (h *Handler) warnAboutRisks(deliverJSON []byte) {
 	settings := h.settingsWithoutSecrets()
+	withDeliver := slices.Concat(settings, deliverJSON)
 	if !bytes.Contains(deliverJSON, []byte(`"handler":"reverse_proxy"`)) {
-		h.warnOnce(append(settings, deliverJSON...), "the deliver block has no reverse_proxy: what it answers itself (a respond, say) counts as delivered, "+
+		h.warnOnce(withDeliver, "the deliver block has no reverse_proxy: what it answers itself (a respond, say) counts as delivered, "+
 			"and ZEGO is told so, though no backend got the callback")
 	}
 	if missing := placeholdersSetOutside(deliverJSON); h.Spool != nil && len(missing) > 0 {
-		h.warnOnce(append(settings, deliverJSON...), "the deliver block uses placeholders that a redelivery from the spool does not have: they are set before zego_callback "+
+		h.warnOnce(withDeliver, "the deliver block uses placeholders that a redelivery from the spool does not have: they are set before zego_callback "+
 			"(by map, vars, an auth handler or a matcher of the route), which ZEGO's callback passes and the spool's redelivery does not; set them inside deliver",
 			zap.Strings("placeholders", missing))
 	}

@@ -162,7 +162,7 @@ func (item *spoolItem) validate(key string) error {
 	case item.Attempts < 0 || item.Attempts > maxItemAttempts:
 		return fmt.Errorf("attempts %d out of range", item.Attempts)
 	case len(item.Deliver) > 64 || len(item.ClientIP) > 64:
-		return errors.New("a deliver block's name too long")
+		return errors.New("a deliver block's name or a client address too long")
 	case item.Event == "" || len(item.Event) > 64 || len(item.TaskID) > maxItemText || len(item.RoomID) > maxItemText || len(item.StreamID) > maxItemText:
 		return errors.New("no event, or an identifier too long")
 	case len(item.Document) == 0 || item.Document[0] != '{' || len(item.Document) > maxBodyLimit*2 || !json.Valid(item.Document):
@@ -412,8 +412,9 @@ func listSpool(ctx context.Context, storage certmagic.Storage, fn func(key strin
 func lockSpool(ctx context.Context, storage certmagic.Storage) (unlock func(), err error) {
 	wanted := func() { _ = storage.Store(ctx, spoolLockWanted, []byte(time.Now().UTC().Format(time.RFC3339Nano))) }
 	wanted()
-	stop := make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		ticker := time.NewTicker(lockWantedFor / 3)
 		defer ticker.Stop()
 		for {
@@ -427,6 +428,7 @@ func lockSpool(ctx context.Context, storage certmagic.Storage) (unlock func(), e
 	}()
 	err = storage.Lock(ctx, spoolLock)
 	close(stop)
+	<-stopped // or a refresh under way would write the request back
 	_ = storage.Delete(context.WithoutCancel(ctx), spoolLockWanted)
 	if err != nil {
 		return nil, err

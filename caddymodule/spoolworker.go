@@ -501,8 +501,9 @@ func (w *spoolWorker) refresh(storage certmagic.Storage, logger *zap.Logger, key
 	}
 	if previous == nil && item.DeliveredAt.IsZero() {
 		// First sight in this process (one stat an item): a run that could
-		// not mark it in place may have delivered it.
-		if info, err := storage.Stat(w.ctx, deliveredMark(key)); err == nil {
+		// not mark it in place may have delivered it. A mark older than
+		// the item is an earlier item's of the same name.
+		if info, err := storage.Stat(w.ctx, deliveredMark(key)); err == nil && !info.Modified.Before(maxTime(item.FirstArrival, item.RevivedAt)) {
 			item.DeliveredAt = info.Modified
 		}
 	}

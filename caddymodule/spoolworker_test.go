@@ -671,4 +671,17 @@ func TestDeliveredInAReadOnlySpoolIsNotDeliveredAfterARestart(t *testing.T) {
 	}) {
 		t.Errorf("the item or its mark is still there once the folder is writable: %v", keys)
 	}
+	// A mark older than an item is an earlier item's of the same name
+	// (ZEGO's callback again after its delivery record expired): it does
+	// not stop the new one.
+	later := rig.item(t, time.Now(), time.Now(), nil)
+	mark := deliveredMark(spoolKey(later.name()))
+	if err := storage.Store(context.Background(), mark, []byte("earlier")); err != nil {
+		t.Fatal(err)
+	}
+	age(t, storage.Filename(mark), time.Hour)
+	restart()
+	if n := len(rig.chain.got()); n != 2 {
+		t.Fatalf("an item under an earlier item's mark: %d deliveries in all, want 2", n)
+	}
 }
