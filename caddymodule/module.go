@@ -295,10 +295,13 @@ func (h *Handler) warnAboutRisks(deliverJSON []byte) {
 		h.warnOnce(withDeliver, "the deliver block has no reverse_proxy: what it answers itself (a respond, say) counts as delivered, "+
 			"and ZEGO is told so, though no backend got the callback")
 	}
-	if missing := placeholdersSetOutside(deliverJSON); h.Spool != nil && len(missing) > 0 {
-		h.warnOnce(withDeliver, "the deliver block uses placeholders that a redelivery from the spool does not have: they are set before zego_callback "+
-			"(by map, vars, an auth handler or a matcher of the route), which ZEGO's callback passes and the spool's redelivery does not; set them inside deliver",
-			zap.Strings("placeholders", missing))
+	// Only a spool redelivers, so only then can a placeholder be missing.
+	if h.Spool != nil {
+		if missing := placeholdersSetOutside(deliverJSON); len(missing) > 0 {
+			h.warnOnce(withDeliver, "the deliver block uses placeholders that a redelivery from the spool does not have: they are set before zego_callback "+
+				"(by map, vars, an auth handler or a matcher of the route), which ZEGO's callback passes and the spool's redelivery does not; set them inside deliver",
+				zap.Strings("placeholders", missing))
+		}
 	}
 	if len(h.verifier.AppIDs()) == 0 {
 		h.warnOnce(settings, "no app_id allowlist: callbacks from any ZEGO app signed with the secret are accepted")
