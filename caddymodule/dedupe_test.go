@@ -50,27 +50,43 @@ func send(t *testing.T, tester *caddytest.Tester, port int, body string) answer 
 // postRetrying posts a callback.
 func postRetrying(t *testing.T, client *http.Client, url, body string) answer {
 	t.Helper()
-	resp, b := doRetrying(t, client, func() (*http.Request, error) {
+	resp, b := doRetrying(t, client, jsonPost(url, body))
+	return answer{resp.StatusCode, string(b), resp.Header.Get("X-Zego-Duplicate")}
+}
+
+// jsonPost makes a POST of a JSON body, for tryRetrying.
+func jsonPost(url, body string) func() (*http.Request, error) {
+	return func() (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		return req, err
-	})
-	return answer{resp.StatusCode, string(b), resp.Header.Get("X-Zego-Duplicate")}
+	}
 }
 
-// doRetrying sends the request newRequest makes and reads the answer. Just
+// doRetrying sends the request newRequest makes and reads the answer,
+// failing t on an error tryRetrying does not retry.
+func doRetrying(t *testing.T, client *http.Client, newRequest func() (*http.Request, error)) (*http.Response, []byte) {
+	t.Helper()
+	resp, body, err := tryRetrying(client, newRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// tryRetrying sends the request newRequest makes and reads the answer. Just
 // after a config load, a connection the old server accepted can be closed
 // unanswered (EOF, reset): that attempt is retried, as ZEGO would retry it.
 // No response came, so the callback never reached the handler, and a retry
-// changes nothing a test counts.
-func doRetrying(t *testing.T, client *http.Client, newRequest func() (*http.Request, error)) (*http.Response, []byte) {
-	t.Helper()
+// changes nothing a test counts. It does not fail a test itself, so a
+// benchmark's goroutines can call it.
+func tryRetrying(client *http.Client, newRequest func() (*http.Request, error)) (*http.Response, []byte, error) {
 	for attempt := 1; ; attempt++ {
 		req, err := newRequest()
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		resp, err := client.Do(req)
 		if err != nil {
@@ -78,11 +94,11 @@ func doRetrying(t *testing.T, client *http.Client, newRequest func() (*http.Requ
 				time.Sleep(50 * time.Millisecond)
 				continue
 			}
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, b
+		body, err := io.ReadAll(resp.Body)
+		return resp, body, err
 	}
 }
 

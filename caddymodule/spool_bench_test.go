@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,11 +28,10 @@ func BenchmarkSpoolCallback(b *testing.B) {
 	url := fmt.Sprintf("http://localhost:%d/zego/compose", httpPort)
 	b.ResetTimer()
 	for i := range b.N {
-		resp, err := tester.Client.Post(url, "application/json", strings.NewReader(bodies[i]))
+		resp, _, err := tryRetrying(tester.Client, jsonPost(url, bodies[i]))
 		if err != nil {
 			b.Fatal(err)
 		}
-		resp.Body.Close()
 		if resp.StatusCode != http.StatusAccepted {
 			b.Fatalf("status %d", resp.StatusCode)
 		}
@@ -59,12 +57,12 @@ func BenchmarkSpoolDrain(b *testing.B) {
 		for w := range 8 {
 			wg.Go(func() {
 				for i := w; i < backlog; i += 8 {
-					resp, err := tester.Client.Post(url, "application/json", strings.NewReader(signed{secret: dedupeSecret, taskID: newTaskID()}.body()))
+					body := signed{secret: dedupeSecret, taskID: newTaskID()}.body()
+					resp, _, err := tryRetrying(tester.Client, jsonPost(url, body))
 					if err != nil {
 						b.Error(err)
 						return
 					}
-					resp.Body.Close()
 					if resp.StatusCode != http.StatusAccepted {
 						b.Errorf("status %d", resp.StatusCode)
 					}
