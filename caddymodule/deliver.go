@@ -121,8 +121,10 @@ func (a *attempt) answerFailure(w http.ResponseWriter) error {
 		_, err := w.Write(rec.body)
 		return err
 	}
-	if _, ok := errors.AsType[caddyhttp.HandlerError](a.err); ok && !rec.held {
-		return a.err // Caddy answers it, through handle_errors
+	if handlerErr, ok := errors.AsType[caddyhttp.HandlerError](a.err); ok && !rec.held {
+		// Caddy answers it, through handle_errors, which takes the status
+		// only from a HandlerError itself: wrapped, respond would say 200.
+		return handlerErr
 	}
 	clear(w.Header())
 	return caddyhttp.Error(http.StatusBadGateway, a.err)

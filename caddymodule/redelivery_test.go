@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -187,6 +188,30 @@ func TestHungBackendIsSpooled(t *testing.T) {
 	spoolCallbacks(t, tester, 1, nil)
 	if took := time.Since(start); took > 2500*time.Millisecond {
 		t.Fatalf("ZEGO waited %s for its answer with deliver_timeout 500ms", took)
+	}
+}
+
+// TestHungBackendWithoutSpoolIsNeverAnswered2xx: without a spool, an
+// attempt ended by deliver_timeout reaches ZEGO as reverse_proxy's 504
+// through Caddyfile.example's handle_errors, so that ZEGO retries. The
+// error was wrapped, and respond in handle_errors read no status from it:
+// ZEGO got 200 for a callback no backend had.
+func TestHungBackendWithoutSpoolIsNeverAnswered2xx(t *testing.T) {
+	example, err := os.ReadFile("../Caddyfile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := newUpstream(t)
+	backend.setDelay(2 * time.Second)
+	s := site{upstream: backend.Listener.Addr().String(), options: "app_id 1234567890\ndeliver_timeout 300ms",
+		noErrors: true, extra: handleErrorsBlock(t, string(example))}
+	tester := startSites(t, redeliverySecret, "", s)
+	resp, body := doRetrying(t, tester.Client, func() (*http.Request, error) {
+		return http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort),
+			strings.NewReader(signed{secret: redeliverySecret, taskID: newTaskID()}.body()))
+	})
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Fatalf("ZEGO got %d %q for a callback the backend never answered, want 504", resp.StatusCode, body)
 	}
 }
 
