@@ -96,9 +96,9 @@ func TestBackendRefusesOnPurpose(t *testing.T) {
 		t.Fatalf("a 422 without Zego-Refused answered %d, want 202 (spooled)", resp.StatusCode)
 	}
 	wantSeries(t, scrapeMetrics(t), map[string]float64{
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="refused"}`:   1,
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="duplicate"}`: 1,
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="spooled"}`:   1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="refused",product="rtc"}`:   1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="duplicate",product="rtc"}`: 1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="spooled",product="rtc"}`:   1,
 	})
 
 	var lines []map[string]any
@@ -133,12 +133,12 @@ func TestSpoolRedeliveryRefused(t *testing.T) {
 	}
 	metrics := scrapeMetrics(t)
 	wantSeries(t, metrics, map[string]float64{
-		`caddy_zego_callback_spool_redeliveries_total{result="refused"}`:                                1,
-		`caddy_zego_callback_spool_dead`:                                                                0,
-		`caddy_zego_callback_spool_waiting`:                                                             0,
-		`caddy_zego_callback_deliver_duration_seconds_count{source="zego"}`:                             1,
-		`caddy_zego_callback_deliver_duration_seconds_count{source="spool"}`:                            1,
-		`caddy_zego_callback_upstream_responses_total{code_class="4xx",event="compose",source="spool"}`: 1,
+		`caddy_zego_callback_spool_redeliveries_total{result="refused"}`:                                              1,
+		`caddy_zego_callback_spool_dead`:                                                                              0,
+		`caddy_zego_callback_spool_waiting`:                                                                           0,
+		`caddy_zego_callback_deliver_duration_seconds_count{source="zego"}`:                                           1,
+		`caddy_zego_callback_deliver_duration_seconds_count{source="spool"}`:                                          1,
+		`caddy_zego_callback_upstream_responses_total{code_class="4xx",event="compose",product="rtc",source="spool"}`: 1,
 	})
 	// The worker's heartbeat: a pass finishes at least every second.
 	if age := float64(time.Now().Unix()) - metrics["caddy_zego_callback_spool_last_pass_timestamp_seconds"]; age < -1 || age > 3 {

@@ -89,7 +89,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		option := d.Val()
 		switch option {
-		case "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "spool", "deliver", "deliver_timeout", "sign_upstream":
+		case "product", "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "spool", "deliver", "deliver_timeout", "sync_timeout", "sign_upstream":
 			if seen[option] {
 				return d.Errf("duplicate %s option", option)
 			}
@@ -120,6 +120,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 				h.AppIDs = append(h.AppIDs, uint32(id))
 			}
+		case "product":
+			value, err := singleArg(d, option, "product zim")
+			if err != nil {
+				return err
+			}
+			h.Product = value
 		case "events":
 			args := d.RemainingArgs()
 			if len(args) == 0 {
@@ -192,6 +198,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if h.DeliverTimeout, err = durationArg(d, value, option, "10s"); err != nil {
 				return err
 			}
+		case "sync_timeout":
+			value, err := singleArg(d, option, "sync_timeout 2s")
+			if err != nil {
+				return err
+			}
+			if h.SyncTimeout, err = durationArg(d, value, option, "2s"); err != nil {
+				return err
+			}
 		case "deliver":
 			if d.NextArg() {
 				return d.Err("deliver takes no argument; its handlers go in its block: deliver { reverse_proxy backend:8000 }")
@@ -210,7 +224,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 const notShown = "the value is not shown, as it could be a secret"
 
 // handlerOptions are the subdirectives of zego_callback.
-var handlerOptions = []string{"secret", "app", "app_id", "events", "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "sign_upstream", "deliver_timeout", "spool", "deliver"}
+var handlerOptions = []string{"secret", "app", "app_id", "product", "events", "max_age", "max_body", "dedupe", "dedupe_store", "dedupe_max", "keep_query", "sign_upstream", "deliver_timeout", "sync_timeout", "spool", "deliver"}
 
 // durationArg parses a duration option's value.
 func durationArg(d *caddyfile.Dispenser, value, option, example string) (caddy.Duration, error) {

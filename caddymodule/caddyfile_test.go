@@ -96,7 +96,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"app secret without value", "zego_callback {\napp 1 {\nsecret\n}\n}", "secret needs one argument"},
 		{"app secret with two values", "zego_callback {\napp 1 {\nsecret OLD-SECRET NEW-SECRET\n}\n}", "secret takes exactly one argument"},
 		{"unknown option in app", "zego_callback {\napp 1 {\nkey a\n}\n}", "unrecognized subdirective in app 1 (not shown, as it could be a secret); the options are secret"},
-		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective (not shown, as it could be a secret); the options are secret, app, app_id, events, max_age, max_body, dedupe, dedupe_store, dedupe_max, keep_query, sign_upstream, deliver_timeout, spool, deliver; did you mean secret?"},
+		{"unknown subdirective", "zego_callback s {\nsecrets a\n}", "unrecognized subdirective (not shown, as it could be a secret); the options are secret, app, app_id, product, events, max_age, max_body, dedupe, dedupe_store, dedupe_max, keep_query, sign_upstream, deliver_timeout, sync_timeout, spool, deliver; did you mean secret?"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestProvisionAndValidateErrors(t *testing.T) {
 		{"dedupe TTL under a second", Handler{Secrets: []string{"visible-secret"}, DedupeTTL: caddy.Duration(-time.Second), DedupeStore: "storage"}, `dedupe must be off or at least 1s, not -1s: in JSON "dedupe" is in nanoseconds or a string such as "10m"`},
 		{"negative dedupe_max", Handler{Secrets: []string{"visible-secret"}, DedupeMax: -1}, "dedupe_max must be a positive number of entries, such as 100000, not -1"},
 		{"unknown dedupe store", Handler{Secrets: []string{"visible-secret"}, DedupeStore: "redis"}, "dedupe_store must be memory or storage (the value is not shown"},
-		{"bad event name", Handler{Secrets: []string{"visible-secret"}, Events: []string{"com pose"}}, "events: entry 1 of 1 is not a supported event; use all, or some of compose, room_create"},
+		{"bad event name", Handler{Secrets: []string{"visible-secret"}, Events: []string{"com pose"}}, "events: entry 1 of 1 is not a supported rtc event; use all, or some of compose, room_create"},
 		{"zero max_age in JSON", Handler{Secrets: []string{"visible-secret"}, MaxAge: caddy.Duration(time.Millisecond)}, "max_age must be at least 1s, not 1ms"},
 		{"negative deliver_timeout", Handler{Secrets: []string{"visible-secret"}, DeliverTimeout: caddy.Duration(-time.Second)}, "deliver_timeout must be at least 100ms, such as 10s, not -1s"},
 		{"no deliver", Handler{Secrets: []string{"visible-secret"}}, "zego_callback needs a deliver block that says where verified callbacks go"},

@@ -41,7 +41,7 @@ var zegoRetryDelays = []time.Duration{2 * time.Second, 4 * time.Second, 8 * time
 
 // callbackFlags is a callback to sign, as given on the command line.
 type callbackFlags struct {
-	secret, format                                   string
+	secret, format, product                          string
 	appID                                            uint32
 	event, taskID, replayURL, fileID, message, nonce string
 	code, timestamp                                  int64
@@ -60,7 +60,14 @@ func callbackFlagsFrom(flags caddycmd.Flags) (*callbackFlags, error) {
 		return nil, err
 	}
 	f.appID, _ = flags.GetUint32("app-id")
+	f.product, _ = flags.GetString("product")
+	if err := verify.CheckProduct(f.product); err != nil {
+		return nil, fmt.Errorf("--product: %w", err)
+	}
 	f.event, _ = flags.GetString("event")
+	if f.product != verify.DefaultProduct && f.event == verify.DefaultEvent {
+		return nil, fmt.Errorf("--event is required for --product %s: one of %s", f.product, strings.Join(verify.Events(f.product), ", "))
+	}
 	f.taskID, _ = flags.GetString("task-id")
 	f.code, _ = flags.GetInt64("code")
 	f.replayURL, _ = flags.GetString("replay-url")
@@ -76,16 +83,17 @@ func callbackFlagsFrom(flags caddycmd.Flags) (*callbackFlags, error) {
 	}
 	f.taskIDGiven, f.nonceGiven, f.timestampGiven = f.taskID != "", f.nonce != "", f.timestamp != 0
 	overrides, _ := flags.GetStringArray("field")
-	if f.event == verify.DefaultEvent {
+	if f.product == verify.DefaultProduct && f.event == verify.DefaultEvent {
 		if len(overrides) > 0 {
 			return nil, errors.New("--field is for events other than compose; compose has its own flags (--task-id, --code, --replay-url, ...)")
 		}
 		return f, nil
 	}
-	example, ok := verify.ExampleFields(f.event)
+	example, ok := verify.ExampleFields(f.product, f.event)
 	if !ok {
-		return nil, fmt.Errorf("--event must be one of %s", strings.Join(verify.SupportedEvents(), ", "))
+		return nil, fmt.Errorf("--event must be one of %s's: %s", f.product, strings.Join(verify.Events(f.product), ", "))
 	}
+	envelope, _ := verify.ProductEnvelope(f.product)
 	f.fields = example
 	set := func(name, value string) {
 		for i := range f.fields {
@@ -105,7 +113,7 @@ func callbackFlagsFrom(flags caddycmd.Flags) (*callbackFlags, error) {
 			return nil, errors.New("--field takes NAME=VALUE, e.g. --field stream_id=cam1")
 		}
 		switch name {
-		case "appid", "event", "timestamp", "nonce", "signature":
+		case envelope.AppID, envelope.Event, envelope.Timestamp, envelope.Nonce, envelope.Signature:
 			return nil, fmt.Errorf("--field cannot set %s; use --app-id, --event, --timestamp or --nonce", name)
 		}
 		set(name, value)
@@ -160,30 +168,41 @@ func (f *callbackFlags) encode() (body, contentType string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	timestamp := strconv.FormatInt(c.timestamp, 10)
-	type keyValue struct{ key, value string }
-	values := []keyValue{
-		{"appid", strconv.FormatUint(uint64(c.appID), 10)},
-		{"event", c.event},
+	envelope, _ := verify.ProductEnvelope(c.product)
+	unix := c.timestamp
+	if envelope.Milliseconds {
+		unix *= 1000
 	}
-	if c.event == verify.DefaultEvent {
+	timestamp := strconv.FormatInt(unix, 10)
+	// raw: written into a JSON body as the JSON it is (a number, an object
+	// or an array), as ZEGO sends the other products' callbacks; RTC's
+	// values go as strings, as its examples show them.
+	type keyValue struct {
+		key, value string
+		raw        bool
+	}
+	shaped := c.product != verify.DefaultProduct
+	values := []keyValue{
+		{envelope.AppID, strconv.FormatUint(uint64(c.appID), 10), shaped && c.product != "zim"},
+		{envelope.Event, c.event, false},
+	}
+	if c.product == verify.DefaultProduct && c.event == verify.DefaultEvent {
 		values = append(values, []keyValue{
-			{"replay_url", c.replayURL},
-			{"task_id", c.taskID},
-			{"file_id", c.fileID},
-			{"code", strconv.FormatInt(c.code, 10)},
-			{"message", c.message},
+			{"replay_url", c.replayURL, false},
+			{"task_id", c.taskID, false},
+			{"file_id", c.fileID, false},
+			{"code", strconv.FormatInt(c.code, 10), false},
+			{"message", c.message, false},
 		}...)
 	} else {
-		// As strings, a list as its JSON text: both shapes carry them so.
 		for _, field := range c.fields {
-			values = append(values, keyValue{field.Name, field.Value})
+			values = append(values, keyValue{field.Name, field.Value, shaped && json.Valid([]byte(field.Value)) && strings.IndexAny(field.Value[:1], "{[0123456789") == 0})
 		}
 	}
 	values = append(values, []keyValue{
-		{"timestamp", timestamp},
-		{"nonce", c.nonce},
-		{"signature", verify.Sign(c.secret, timestamp, c.nonce)},
+		{envelope.Timestamp, timestamp, shaped},
+		{envelope.Nonce, c.nonce, false},
+		{envelope.Signature, verify.Sign(c.secret, timestamp, c.nonce), false},
 	}...)
 	if c.format == "form" {
 		var b strings.Builder
@@ -211,14 +230,18 @@ func (f *callbackFlags) encode() (body, contentType string, err error) {
 		if b.Len() > 1 {
 			b.WriteByte(',')
 		}
+		key, _ := json.Marshal(kv.key)
+		b.Write(key)
+		b.WriteByte(':')
+		if kv.raw {
+			b.WriteString(kv.value)
+			continue
+		}
 		text := kv.value
 		if c.format == "json" && strings.Contains(text, "%") {
 			text = strings.ReplaceAll(url.QueryEscape(text), "+", "%20")
 		}
-		key, _ := json.Marshal(kv.key)
 		value, _ := json.Marshal(text)
-		b.Write(key)
-		b.WriteByte(':')
 		b.Write(value)
 	}
 	b.WriteByte('}')

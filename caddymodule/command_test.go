@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zegoedge/caddy-zego-callback/caddymodule"
+	"github.com/zegoedge/caddy-zego-callback/verify"
 )
 
 // runCLI runs `caddy zego-callback ARGS` in-process, as registered, with
@@ -702,5 +703,43 @@ func TestUpstreamSecretCommand(t *testing.T) {
 			t.Fatal("upstream-secret printed the same secret twice")
 		}
 		seen[secret] = true
+	}
+}
+
+// TestCLISignEveryProduct: sign makes every event of every product from
+// ZEGO's example, in each wire shape, and verify accepts it on that
+// product, with the product's envelope and the millisecond timestamp
+// where the product sends one; on another product it is wrong_product.
+func TestCLISignEveryProduct(t *testing.T) {
+	for _, product := range verify.Products()[1:] {
+		envelope, _ := verify.ProductEnvelope(product)
+		for _, event := range verify.Events(product) {
+			for _, format := range []string{"json", "form", "encoded-json"} {
+				body, err := runCLI(t, "", "sign", "--secret", "s", "--product", product, "--event", event, "--format", format, "--timestamp", "1745502313")
+				if err != nil {
+					t.Fatalf("%s %s %s: sign: %v\n%s", product, event, format, err, body)
+				}
+				if format == "json" {
+					want := `"` + envelope.Timestamp + `":1745502313`
+					if envelope.Milliseconds {
+						want += "000"
+					}
+					if !strings.Contains(body, want) {
+						t.Errorf("%s %s: %s lacks %s", product, event, body, want)
+					}
+				}
+				out, err := runCLI(t, body, "verify", "--secret", "s", "--product", product, "--max-age", "87600h")
+				if err != nil || !strings.Contains(out, "ok: signature valid") || !strings.Contains(out, `"product":"`+product+`","event":"`+event+`"`) {
+					t.Errorf("%s %s %s: verify: %v\n%s", product, event, format, err, out)
+				}
+			}
+		}
+	}
+	body := signCLI(t, "--secret", "s", "--product", "zim", "--event", "room_create")
+	if out, err := runCLI(t, body, "verify", "--secret", "s", "--max-age", "87600h", "--events", "all"); err == nil || !strings.Contains(out, "wrong_product") {
+		t.Errorf("ZIM's room_create verified as RTC's: %v\n%s", err, out)
+	}
+	if _, err := runCLI(t, "", "sign", "--secret", "s", "--product", "zim"); err == nil || !strings.Contains(err.Error(), "--event is required for --product zim") {
+		t.Errorf("sign --product zim without --event: %v", err)
 	}
 }

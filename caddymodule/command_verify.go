@@ -37,6 +37,7 @@ var reasonExplanations = map[string]string{
 	"duplicate_field":   "a key is given twice",
 	"app_not_allowed":   "the appid is not one of the allowed AppIDs",
 	"event_not_allowed": "the event is not one of the allowed events",
+	"wrong_product":     "the callback is another product's (see --product): ZEGO sends each product to its own URL",
 }
 
 // cmdVerify checks a raw callback body as the handler would and says why.
@@ -75,7 +76,7 @@ func (s streams) cmdVerify(fl caddycmd.Flags) (int, error) {
 	callback, err := verifier.Verify(body)
 	if err == nil {
 		fmt.Fprintln(out, "ok: signature valid for this timestamp and nonce; ZEGO does not sign the body, so task_id, replay_url, code and the other fields are as received, not proven")
-		if meaning, doc, ok := verify.EventDoc(callback.Event); ok {
+		if meaning, doc, ok := verify.EventDoc(h.Product, callback.Event); ok {
 			fmt.Fprintf(out, "event: %s, %s (%s)\n", callback.Event, meaning, doc)
 		}
 		fmt.Fprintf(out, "checked: body shape and field rules, app allowed, timestamp within %s of now, event allowed (the edge's dedupe also ties each signature to one body; verify cannot check that)\n", time.Duration(h.MaxAge))
@@ -143,7 +144,7 @@ func verifySettings(flags caddycmd.Flags) (*Handler, error) {
 		}
 		return settingsFromFlags(flags)
 	}
-	for _, name := range []string{"secret", "secret-env", "app-secret", "app-id", "events", "max-age", "max-body"} {
+	for _, name := range []string{"secret", "secret-env", "app-secret", "app-id", "product", "events", "max-age", "max-body"} {
 		if flags.Changed(name) {
 			return nil, fmt.Errorf("--%s and --config do not mix: the settings come from the config", name)
 		}
@@ -156,10 +157,14 @@ func settingsFromFlags(flags caddycmd.Flags) (*Handler, error) {
 	secretEnvs, _ := flags.GetStringArray("secret-env")
 	appSecrets, _ := flags.GetStringArray("app-secret")
 	appIDs, _ := flags.GetUintSlice("app-id")
+	product, _ := flags.GetString("product")
 	events, _ := flags.GetStringSlice("events")
+	if product != verify.DefaultProduct && !flags.Changed("events") {
+		events = []string{allEvents} // compose, the default, is rtc's
+	}
 	maxAge, _ := flags.GetDuration("max-age")
 	maxBody, _ := flags.GetInt64("max-body")
-	h := &Handler{Events: events, MaxAge: caddy.Duration(maxAge), MaxBody: maxBody}
+	h := &Handler{Product: product, Events: events, MaxAge: caddy.Duration(maxAge), MaxBody: maxBody}
 	for _, name := range secretEnvs {
 		value, err := secretFromEnv(name, "--secret-env")
 		if err != nil {

@@ -116,7 +116,8 @@ body or config).`,
 	flags.UintSlice("app-id", nil, "allowed AppIDs, repeatable or comma-separated (default: any app, or the apps of --app-secret)")
 	// pflag would add "(default [])" after the help's own default.
 	flags.Lookup("app-id").DefValue = ""
-	flags.StringSlice("events", []string{verify.DefaultEvent}, "allowed events")
+	flags.String("product", verify.DefaultProduct, "the ZEGO product: "+strings.Join(verify.Products(), ", "))
+	flags.StringSlice("events", []string{verify.DefaultEvent}, "allowed events (default for a product other than rtc: all)")
 	flags.Duration("max-age", DefaultMaxAge, "how far the timestamp may be from now")
 	flags.Int64("max-body", DefaultMaxBody, "largest body accepted, in bytes")
 	addConfigFlags(verifyCmd, "take the settings from the zego_callback handler in this Caddy config file")
@@ -231,7 +232,8 @@ func addCallbackFlags(cmd *cobra.Command) {
 	flags.String("secret", "", "the callback secret (prefer --secret-env)")
 	flags.String("secret-env", "", "name of an environment variable holding the callback secret")
 	flags.Uint32("app-id", DefaultCLIAppID, "the AppID")
-	flags.String("event", verify.DefaultEvent, "the event: "+strings.Join(verify.SupportedEvents(), ", "))
+	flags.String("product", verify.DefaultProduct, "the ZEGO product: "+strings.Join(verify.Products(), ", "))
+	flags.String("event", verify.DefaultEvent, "the event: for rtc "+strings.Join(verify.Events(verify.DefaultProduct), ", ")+"; for the other products see docs/events.md")
 	flags.StringArray("field", nil, "NAME=VALUE: one of the event's own fields, over ZEGO's documented example (events other than compose); repeatable")
 	flags.String("task-id", "", "the task ID of compose, mix_start or mix_stop (default for compose: a fresh random one)")
 	flags.Int64("code", 0, "ZEGO's result code: 0 success, 40000, 60000, 70000")

@@ -44,6 +44,9 @@ type dedupeStore interface {
 	// (another delivery holds the mark, and is not older than staleAfter);
 	// any other error is the store's failure.
 	claim(ctx context.Context, id [16]byte, sig *signatureClaim, staleAfter time.Duration) error
+	// recordSignature records the signature with its document digest, or
+	// answers verify.ErrReplayedSignature when it came before with another.
+	recordSignature(ctx context.Context, sig *signatureClaim) error
 	delivered(ctx context.Context, id [16]byte) (bool, error)
 	// finish records the delivery when deliveredTTL > 0 and clears the
 	// mark when marked (claim set it).
@@ -181,14 +184,38 @@ func (dd *dedupe) claim(r *http.Request, d *delivery) (*claim, error) {
 	if dd == nil {
 		return nil, nil
 	}
-	// The record outlives every moment at which this timestamp passes the
-	// window, so the signature cannot come back with another document.
-	sig := &signatureClaim{
+	return dd.claimDelivery(r.Context(), d, dd.signatureOf(d), r.RemoteAddr)
+}
+
+// signatureOf is the record of d's signature. It outlives every moment at
+// which the timestamp passes the window, so the signature cannot come back
+// with another document.
+func (dd *dedupe) signatureOf(d *delivery) *signatureClaim {
+	return &signatureClaim{
 		id:     d.callback.SignatureID(),
 		digest: documentDigest(d.doc),
 		ttl:    dd.validUntil(&d.callback).Sub(dd.now()),
 	}
-	return dd.claimDelivery(r.Context(), d, sig, r.RemoteAddr)
+}
+
+// checkSignature is the replay check alone, for a synchronous callback:
+// ZEGO's retry of one is asked again, never answered as a duplicate, but a
+// captured signature still cannot carry another document. A store failure
+// lets it through, logged at WARN, as claim does.
+func (dd *dedupe) checkSignature(r *http.Request, d *delivery) error {
+	if dd == nil {
+		return nil
+	}
+	store := dd.stores[d.scope]
+	if store == nil {
+		return fmt.Errorf("no dedupe store for the secret that verified it")
+	}
+	err := store.recordSignature(r.Context(), dd.signatureOf(d))
+	if err != nil && !errors.Is(err, verify.ErrReplayedSignature) && !errors.Is(err, verify.ErrInFlight) {
+		dd.storeFailed(d, r.RemoteAddr, "recording the signature", err)
+		return nil
+	}
+	return err
 }
 
 // claimRedelivery is claim for a spool item: verified and its signature
@@ -340,7 +367,7 @@ func (s *storageStore) store(ctx context.Context, key, digest string, ttl time.D
 
 func (s *storageStore) claim(ctx context.Context, id [16]byte, sig *signatureClaim, staleAfter time.Duration) error {
 	if sig != nil {
-		if err := s.claimSignature(ctx, sig); err != nil {
+		if err := s.recordSignature(ctx, sig); err != nil {
 			return err
 		}
 	}
@@ -366,9 +393,9 @@ func (s *storageStore) claim(ctx context.Context, id [16]byte, sig *signatureCla
 	return nil
 }
 
-// claimSignature records the signature with its document, serializing two
-// instances claiming one signature at once.
-func (s *storageStore) claimSignature(ctx context.Context, sig *signatureClaim) error {
+// recordSignature records the signature with its document, serializing
+// two instances claiming one signature at once.
+func (s *storageStore) recordSignature(ctx context.Context, sig *signatureClaim) error {
 	key := s.key("signature", sig.id)
 	locked, err := tryLockStorage(ctx, s.storage, key, s.logger, brokenLockAfter) // held for a read and a write
 	if err != nil {

@@ -27,6 +27,15 @@ import (
 // says otherwise.
 const DefaultDeliverTimeout = 10 * time.Second
 
+// DefaultSyncTimeout bounds the delivery of a synchronous callback unless
+// sync_timeout says otherwise: ZEGO waits 2.5 s for before_send_msg's
+// answer (its Chinese page; the English one says 3 s), and an answer that
+// comes later decides nothing.
+const (
+	DefaultSyncTimeout = 2 * time.Second
+	maxSyncTimeout     = 2500 * time.Millisecond
+)
+
 // heldBodyLimit bounds the body of a failure held back from ZEGO: past it
 // the failure is not worth keeping (ZEGO only needs its status), and a
 // backend's huge error page cannot grow Caddy's memory.
@@ -69,6 +78,9 @@ func (a *attempt) taken() bool { return a.accepted() || a.refused() }
 // caller to spool or to pass on.
 func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, d *delivery) (a *attempt) {
 	timeout := time.Duration(h.DeliverTimeout)
+	if d.synchronous {
+		timeout = time.Duration(h.SyncTimeout)
+	}
 	// A delivery must not depend on the sender staying connected: if ZEGO
 	// hangs up, the attempt still finishes and its outcome is recorded, so
 	// ZEGO's retry is a duplicate and not a second delivery.
@@ -77,6 +89,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, d *delivery) (
 	a = &attempt{timeout: timeout}
 	rec := &a.answer
 	rec.ResponseWriter = w
+	rec.passAll = d.synchronous
 	defer func() {
 		if aborted := recover(); aborted != nil {
 			a.aborted, a.status = aborted, rec.status
@@ -208,9 +221,11 @@ func printable(b []byte, n int) string {
 
 // answerRecorder records the deliver chain's answer: an accepted one (2xx)
 // goes to the client as it is written; any other is held back, with up to
-// heldBodyLimit of its body.
+// heldBodyLimit of its body, unless passAll: a synchronous callback's
+// answer is the backend's decision, whatever its status.
 type answerRecorder struct {
 	caddyhttp.ResponseWriterWrapper
+	passAll    bool
 	status     int
 	held       bool
 	body       []byte
@@ -228,7 +243,7 @@ func (rec *answerRecorder) WriteHeader(status int) {
 		return
 	}
 	rec.status = status
-	if status < 300 {
+	if status < 300 || rec.passAll {
 		rec.ResponseWriterWrapper.WriteHeader(status)
 		return
 	}

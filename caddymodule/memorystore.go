@@ -94,11 +94,8 @@ func (s *memoryStore) claim(_ context.Context, id [16]byte, sig *signatureClaim,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sig != nil {
-		key := recordKey{signatureRecord, sig.id}
-		if r, ok := s.lookup(key); !ok {
-			s.put(key, sig.digest, sig.ttl)
-		} else if r.digest != sig.digest {
-			return verify.ErrReplayedSignature
+		if err := s.putSignature(sig); err != nil {
+			return err
 		}
 	}
 	if _, ok := s.lookup(recordKey{deliveryRecord, id}); ok {
@@ -110,6 +107,23 @@ func (s *memoryStore) claim(_ context.Context, id [16]byte, sig *signatureClaim,
 		return verify.ErrInFlight
 	}
 	s.inFlight[id] = now
+	return nil
+}
+
+func (s *memoryStore) recordSignature(_ context.Context, sig *signatureClaim) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.putSignature(sig)
+}
+
+// putSignature is recordSignature; the caller holds mu.
+func (s *memoryStore) putSignature(sig *signatureClaim) error {
+	key := recordKey{signatureRecord, sig.id}
+	if r, ok := s.lookup(key); !ok {
+		s.put(key, sig.digest, sig.ttl)
+	} else if r.digest != sig.digest {
+		return verify.ErrReplayedSignature
+	}
 	return nil
 }
 

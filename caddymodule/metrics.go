@@ -50,12 +50,12 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 	m := &handlerMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "requests_total",
-			Help: "Callbacks received from ZEGO, by event, outcome (forwarded, refused, spooled, upstream_failed, duplicate, or the rejection's reason code) and app_id (an allowlisted AppID, or other).",
-		}, []string{"event", "outcome", "app_id"}),
+			Help: "Callbacks received from ZEGO, by product (the route's), event, outcome (forwarded, refused, spooled, upstream_failed, duplicate, or the rejection's reason code) and app_id (an allowlisted AppID, or other).",
+		}, []string{"product", "event", "outcome", "app_id"}),
 		upstream: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "upstream_responses_total",
-			Help: "Answers of the deliver chain, by event, status class (2xx, 3xx, 4xx, 5xx, error) and source (zego: ZEGO's request; spool: a redelivery).",
-		}, []string{"event", "code_class", "source"}),
+			Help: "Answers of the deliver chain, by product, event, status class (2xx, 3xx, 4xx, 5xx, error) and source (zego: ZEGO's request; spool: a redelivery).",
+		}, []string{"product", "event", "code_class", "source"}),
 		verifyDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: subsystem, Name: "verify_duration_seconds",
 			Help:    "Time the handler spends on a callback, excluding the upstream.",
@@ -132,11 +132,11 @@ func newHandlerMetrics(registry prometheus.Registerer) (*handlerMetrics, error) 
 // startSeries creates at zero the series the alerts take a rate of:
 // rate() and increase() cannot see a counter's first increment when the
 // series appears with it, so the first lost callback would go unseen.
-func (m *handlerMetrics) startSeries(events, apps []string) {
+func (m *handlerMetrics) startSeries(product string, events, apps []string) {
 	for _, event := range events {
 		for _, app := range apps {
 			for _, outcome := range []string{outcomeForwarded, outcomeRefused, outcomeSpooled, outcomeUpstreamFailed, outcomeDuplicate, verify.ErrBadSignature.Reason()} {
-				m.requests.WithLabelValues(event, outcome, app)
+				m.requests.WithLabelValues(product, event, outcome, app)
 			}
 		}
 	}

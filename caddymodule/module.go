@@ -55,6 +55,7 @@ func init() {
 // This handler sets these placeholders, for the deliver chain and the
 // access log:
 //
+//	{http.zego.product}   the product the route receives, e.g. rtc
 //	{http.zego.event}     the callback's event, e.g. compose
 //	{http.zego.app_id}    the ZEGO AppID
 //	{http.zego.task_id}   the event's task ID, where it has one
@@ -80,8 +81,16 @@ type Handler struct {
 	// any app when Apps is empty.
 	AppIDs []uint32 `json:"app_ids,omitempty"`
 
-	// Events are the accepted event names, or ["all"] for every event the
-	// module supports (see docs/events.md). Default: ["compose"].
+	// Product is the ZEGO product whose callbacks this handler receives:
+	// rtc, zim, ai_agent or asr (see docs/events.md). ZEGO sends each
+	// product to its own URL, and the products reuse event names, so a
+	// route receives one product; another product's callback is refused
+	// as wrong_product. Default: rtc.
+	Product string `json:"product,omitempty"`
+
+	// Events are the accepted event names of the product, or ["all"] for
+	// every event of it the module supports (see docs/events.md). Default:
+	// ["compose"] for rtc; required for the other products.
 	Events []string `json:"events,omitempty"`
 
 	// MaxAge bounds how far the callback's timestamp may be from now, in the
@@ -143,6 +152,11 @@ type Handler struct {
 	// whatever the chain's own timeouts: past it the attempt has failed
 	// (and is spooled, when the spool is on). Default: 10s.
 	DeliverTimeout caddy.Duration `json:"deliver_timeout,omitempty"`
+
+	// SyncTimeout bounds the delivery of a synchronous callback, whose
+	// answer is the backend's decision (ZIM's before_send_msg): ZEGO waits
+	// only 2.5 s for it, so this stays below that. Default: 2s.
+	SyncTimeout caddy.Duration `json:"sync_timeout,omitempty"`
 
 	// deliverSegment holds the deliver block's tokens between
 	// UnmarshalCaddyfile and FinalizeUnmarshalCaddyfile.
@@ -222,7 +236,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.metrics, err = newHandlerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	h.metrics.startSeries(h.Events, append(slices.Clone(h.appLabels), otherApp))
+	h.metrics.startSeries(h.Product, h.Events, append(slices.Clone(h.appLabels), otherApp))
 	h.topScopes = scopesOf(opts.Secrets)
 	h.appScopes = make(map[uint32][]string, len(opts.AppSecrets))
 	for appID, secrets := range opts.AppSecrets {
@@ -232,6 +246,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	raw, err := json.Marshal(h.Deliver)
 	if err != nil {
 		return fmt.Errorf("zego_callback: deliver: %w", err)
+	}
+	if h.Product != verify.DefaultProduct {
+		// Two products' routes may share a secret and a deliver block; each
+		// takes back its own items. (rtc's IDs stay as they were before
+		// products, so that items spooled then keep their handler.)
+		raw = append([]byte(h.Product+"\x00"), raw...)
 	}
 	sum := sha256.Sum256(raw)
 	h.deliverID = hex.EncodeToString(sum[:8])
@@ -388,6 +408,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 	}
 	d := h.newDelivery(&callback, start)
 	setPlaceholders(repl, d)
+	if d.synchronous {
+		return h.ask(w, r, d)
+	}
 	claim, err := h.dedupe.claim(r, d)
 	switch {
 	case errors.Is(err, errDuplicate):
@@ -414,6 +437,10 @@ type delivery struct {
 	// scope is the storage scope of the secret that verified it.
 	scope string
 	start time.Time
+	// product is the handler's; synchronous: ZEGO acts on the backend's
+	// answer (see ask). A spool item is never synchronous.
+	product     string
+	synchronous bool
 }
 
 func (h *Handler) newDelivery(callback *verify.Callback, start time.Time) *delivery {
@@ -425,7 +452,43 @@ func (h *Handler) newDelivery(callback *verify.Callback, start time.Time) *deliv
 		idempotencyID: callback.IdempotencyID(),
 		scope:         h.scopesFor(callback.AppID)[callback.SecretIndex()],
 		start:         start,
+		product:       h.Product,
+		synchronous:   callback.Synchronous(),
 	}
+}
+
+// ask delivers a synchronous callback, whose answer is the backend's
+// decision (ZIM's before_send_msg asks whether to send a chat message):
+// the chain's answer reaches ZEGO as the chain writes it, whatever its
+// status, within sync_timeout. It is never spooled (a late decision is
+// none) and never answered as a duplicate (ZEGO's retry asks again and
+// needs the answer); a signature already seen with another document is
+// still refused.
+func (h *Handler) ask(w http.ResponseWriter, r *http.Request, d *delivery) error {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if err := h.dedupe.checkSignature(r, d); err != nil {
+		return h.reject(r, repl, &d.callback, err, d.start)
+	}
+	h.metrics.verifyDuration.Observe(time.Since(d.start).Seconds())
+	h.forwardNormalized(r, d, h.KeepQuery)
+	a := h.deliver(w, r, d)
+	outcome := outcomeForwarded
+	if a.status == 0 { // the chain wrote no answer: ZEGO gets the failure
+		outcome = outcomeUpstreamFailed
+	}
+	event := h.eventLabel(d.callback.Event)
+	h.metrics.requests.WithLabelValues(h.Product, event, outcome, h.appLabel(d.callback.AppID)).Inc()
+	h.metrics.upstream.WithLabelValues(h.Product, event, codeClass(a.status, a.err), sourceZego).Inc()
+	h.metrics.deliverZego.Observe(a.duration.Seconds())
+	h.noteOutcome(r, &accessLogFields{outcome: outcome, product: h.Product, callback: &d.callback, secret: secretFingerprint(d.scope)},
+		d.start, zap.Int("upstream_status", a.status), zap.Error(a.err))
+	switch {
+	case a.aborted != nil:
+		panic(a.aborted)
+	case outcome == outcomeForwarded:
+		return nil // the backend's answer, as it wrote it
+	}
+	return a.answerFailure(w)
 }
 
 // settle answers ZEGO after a delivery attempt and counts it: the chain's
@@ -445,10 +508,10 @@ func (h *Handler) settle(w http.ResponseWriter, r *http.Request, d *delivery, a 
 		outcome = outcomeUpstreamFailed
 	}
 	event := h.eventLabel(d.callback.Event)
-	h.metrics.requests.WithLabelValues(event, outcome, h.appLabel(d.callback.AppID)).Inc()
-	h.metrics.upstream.WithLabelValues(event, codeClass(a.status, a.err), sourceZego).Inc()
+	h.metrics.requests.WithLabelValues(h.Product, event, outcome, h.appLabel(d.callback.AppID)).Inc()
+	h.metrics.upstream.WithLabelValues(h.Product, event, codeClass(a.status, a.err), sourceZego).Inc()
 	h.metrics.deliverZego.Observe(a.duration.Seconds())
-	h.noteOutcome(r, &accessLogFields{outcome: outcome, callback: &d.callback, secret: secretFingerprint(d.scope), refusal: a.refusal},
+	h.noteOutcome(r, &accessLogFields{outcome: outcome, product: h.Product, callback: &d.callback, secret: secretFingerprint(d.scope), refusal: a.refusal},
 		d.start, zap.Int("upstream_status", a.status), zap.Error(a.err))
 	switch {
 	case outcome == outcomeSpooled:
@@ -524,7 +587,7 @@ func (h *Handler) scopesFor(appID uint32) []string {
 // backend again.
 func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, d *delivery) error {
 	h.metrics.verifyDuration.Observe(time.Since(d.start).Seconds())
-	h.metrics.requests.WithLabelValues(h.eventLabel(d.callback.Event), outcomeDuplicate, h.appLabel(d.callback.AppID)).Inc()
+	h.metrics.requests.WithLabelValues(h.Product, h.eventLabel(d.callback.Event), outcomeDuplicate, h.appLabel(d.callback.AppID)).Inc()
 	h.noteOutcome(r, &accessLogFields{outcome: outcomeDuplicate, callback: &d.callback, secret: secretFingerprint(d.scope)}, d.start)
 	w.Header().Set("X-Zego-Duplicate", "1")
 	w.WriteHeader(http.StatusOK)
@@ -575,8 +638,8 @@ func (h *Handler) reject(r *http.Request, repl *caddy.Replacer, callback *verify
 	reason := cmp.Or(verify.ReasonOf(err), reasonInternal)
 	repl.Set("http.zego.error", reason)
 	h.metrics.verifyDuration.Observe(time.Since(start).Seconds())
-	h.metrics.requests.WithLabelValues(h.eventLabel(callback.Event), reason, h.appLabel(callback.AppID)).Inc()
-	h.noteOutcome(r, &accessLogFields{outcome: reason, callback: callback}, start, zap.Error(err))
+	h.metrics.requests.WithLabelValues(h.Product, h.eventLabel(callback.Event), reason, h.appLabel(callback.AppID)).Inc()
+	h.noteOutcome(r, &accessLogFields{outcome: reason, product: h.Product, callback: callback}, start, zap.Error(err))
 	return caddyhttp.Error(statusFor(err), err)
 }
 
@@ -605,7 +668,8 @@ func statusFor(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, verify.ErrInFlight):
 		return http.StatusConflict
-	case errors.Is(err, verify.ErrEventNotAllowed):
+	case errors.Is(err, verify.ErrEventNotAllowed),
+		errors.Is(err, verify.ErrWrongProduct):
 		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
@@ -614,6 +678,7 @@ func statusFor(err error) int {
 // setPlaceholders publishes an accepted callback's identity; the event's
 // own identifiers only where it has them.
 func setPlaceholders(repl *caddy.Replacer, d *delivery) {
+	repl.Set("http.zego.product", d.product)
 	repl.Set("http.zego.event", d.callback.Event)
 	repl.Set("http.zego.app_id", d.callback.AppID)
 	repl.Set("http.zego.task_id", d.callback.TaskID)
@@ -654,6 +719,7 @@ func (h *Handler) noteOutcome(r *http.Request, note *accessLogFields, start time
 // inlined, rather than four appended one by one.
 type accessLogFields struct {
 	outcome  string
+	product  string // the route's
 	callback *verify.Callback
 	secret   string // the verifying secret's fingerprint; "" when none verified it
 	refusal  string // the backend's reason, when it refused the callback
@@ -661,6 +727,7 @@ type accessLogFields struct {
 
 func (f *accessLogFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddString("zego_outcome", f.outcome)
+	enc.AddString("zego_product", f.product)
 	if f.callback.Event != "" {
 		enc.AddString("zego_event", f.callback.Event)
 		enc.AddUint32("zego_app_id", f.callback.AppID)

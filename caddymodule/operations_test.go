@@ -49,8 +49,8 @@ func TestMetricsStartAtZero(t *testing.T) {
 	startSites(t, dedupeSecret, "", site{options: "app_id 1234567890\nevents compose record", upstream: up.URL})
 	got := scrapeMetrics(t)
 	for _, name := range []string{
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="upstream_failed"}`,
-		`caddy_zego_callback_requests_total{app_id="other",event="record",outcome="bad_signature"}`,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="upstream_failed",product="rtc"}`,
+		`caddy_zego_callback_requests_total{app_id="other",event="record",outcome="bad_signature",product="rtc"}`,
 		`caddy_zego_callback_spool_redeliveries_total{result="failed"}`,
 	} {
 		if value, ok := got[name]; !ok || value != 0 {
@@ -82,24 +82,24 @@ func TestMetrics(t *testing.T) {
 	up.setStatus(http.StatusOK)
 
 	wantSeries(t, scrapeMetrics(t), map[string]float64{
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded"}`:       2,
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="upstream_failed"}`: 1,
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="duplicate"}`:       1,
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="bad_signature"}`:   1,
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="stale_timestamp"}`: 1,
-		`caddy_zego_callback_requests_total{app_id="other",event="compose",outcome="app_not_allowed"}`:      1,
-		`caddy_zego_callback_requests_total{app_id="other",event="unknown",outcome="malformed_body"}`:       1,
-		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose",source="zego"}`:      2,
-		`caddy_zego_callback_upstream_responses_total{code_class="5xx",event="compose",source="zego"}`:      1,
-		`caddy_zego_callback_verify_duration_seconds_count`:                                                 8,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded",product="rtc"}`:       2,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="upstream_failed",product="rtc"}`: 1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="duplicate",product="rtc"}`:       1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="bad_signature",product="rtc"}`:   1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="stale_timestamp",product="rtc"}`: 1,
+		`caddy_zego_callback_requests_total{app_id="other",event="compose",outcome="app_not_allowed",product="rtc"}`:      1,
+		`caddy_zego_callback_requests_total{app_id="other",event="unknown",outcome="malformed_body",product="rtc"}`:       1,
+		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose",product="rtc",source="zego"}`:      2,
+		`caddy_zego_callback_upstream_responses_total{code_class="5xx",event="compose",product="rtc",source="zego"}`:      1,
+		`caddy_zego_callback_verify_duration_seconds_count`:                                                               8,
 	})
 
 	// A reload brings a fresh registry: the handler must register on it.
 	tester = startSites(t, dedupeSecret, "", site{options: "app_id 1234567890\nmax_age 4m", upstream: up.URL})
 	wantStatus(signed{secret: dedupeSecret, taskID: newTaskID()}.body(), 200)
 	wantSeries(t, scrapeMetrics(t), map[string]float64{
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded"}`:  1,
-		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose",source="zego"}`: 1,
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded",product="rtc"}`:  1,
+		`caddy_zego_callback_upstream_responses_total{code_class="2xx",event="compose",product="rtc",source="zego"}`: 1,
 	})
 }
 

@@ -43,11 +43,17 @@ func (h *Handler) applyDefaults() {
 	if h.MaxBody == 0 {
 		h.MaxBody = DefaultMaxBody
 	}
-	if len(h.Events) == 0 {
+	if h.Product == "" {
+		h.Product = verify.DefaultProduct
+	}
+	if len(h.Events) == 0 && h.Product == verify.DefaultProduct {
 		h.Events = []string{verify.DefaultEvent}
 	}
 	if slices.Contains(h.Events, allEvents) {
-		h.Events = verify.SupportedEvents()
+		h.Events = verify.Events(h.Product)
+	}
+	if h.SyncTimeout == 0 {
+		h.SyncTimeout = caddy.Duration(DefaultSyncTimeout)
 	}
 	if h.DeliverTimeout == 0 {
 		h.DeliverTimeout = caddy.Duration(DefaultDeliverTimeout)
@@ -92,11 +98,20 @@ func (h *Handler) checkSettings() error {
 	if h.MaxBody < 1 || h.MaxBody > maxBodyLimit {
 		return fmt.Errorf("max_body must be from 1 to %d bytes (1MiB), not %d: e.g. 64KiB in a Caddyfile, 65536 in JSON", maxBodyLimit, h.MaxBody)
 	}
-	supported := verify.SupportedEvents()
+	if err := verify.CheckProduct(h.Product); err != nil {
+		return err
+	}
+	supported := verify.Events(h.Product)
+	if len(h.Events) == 0 {
+		return fmt.Errorf("product %s: list the events its route receives: events all, or some of %s", h.Product, strings.Join(supported, ", "))
+	}
 	for i, event := range h.Events {
 		if !slices.Contains(supported, event) {
-			return fmt.Errorf("events: entry %d of %d is not a supported event; use all, or some of %s (%s)", i+1, len(h.Events), strings.Join(supported, ", "), notShown)
+			return fmt.Errorf("events: entry %d of %d is not a supported %s event; use all, or some of %s (%s)", i+1, len(h.Events), h.Product, strings.Join(supported, ", "), notShown)
 		}
+	}
+	if d := time.Duration(h.SyncTimeout); d < 100*time.Millisecond || d > maxSyncTimeout {
+		return fmt.Errorf("sync_timeout must be from 100ms to %s (ZEGO waits 2.5 s for a synchronous callback's answer), not %s", maxSyncTimeout, d)
 	}
 	if time.Duration(h.DeliverTimeout) < 100*time.Millisecond {
 		return fmt.Errorf(`deliver_timeout must be at least 100ms, such as 10s, not %s: in JSON a duration is in nanoseconds (10000000000) or a string such as "10s"`, time.Duration(h.DeliverTimeout))
@@ -202,6 +217,7 @@ func (h *Handler) verifyOptions(repl *caddy.Replacer) (verify.Options, error) {
 		Secrets:    secrets,
 		AppSecrets: appSecrets,
 		AppIDs:     h.AppIDs,
+		Product:    h.Product,
 		Events:     h.Events,
 		MaxAge:     time.Duration(h.MaxAge),
 	}, nil

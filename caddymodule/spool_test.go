@@ -212,7 +212,7 @@ func TestSpoolOutage(t *testing.T) {
 		`caddy_zego_callback_spool_redeliveries_total{result="forwarded"}`: float64(len(tasks)),
 		`caddy_zego_callback_spool_waiting`:                                0,
 		// and ZEGO's retry of a callback already spooled
-		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="spooled"}`: float64(len(tasks) + 1),
+		`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="spooled",product="rtc"}`: float64(len(tasks) + 1),
 	})
 	if series[`caddy_zego_callback_spool_redeliveries_total{result="failed"}`] == 0 {
 		t.Error("no redelivery failed while the upstream was down")

@@ -718,6 +718,7 @@ func (w *spoolWorker) dropEntry(key string) {
 // and whether the item is delivered.
 func (h *Handler) redeliver(ctx context.Context, item *spoolItem) (outcome string, delivered bool) {
 	d := item.delivery(time.Now())
+	d.product = h.Product
 	claim, err := h.dedupe.claimRedelivery(ctx, d)
 	switch {
 	case errors.Is(err, errDuplicate):
@@ -744,7 +745,7 @@ func (h *Handler) redeliver(ctx context.Context, item *spoolItem) (outcome strin
 	h.forwardNormalized(r, d, true) // the URI was stored as the first attempt had it
 	a := h.deliver(w, r, d)
 	claim.finish(context.WithoutCancel(ctx), a.taken())
-	h.metrics.upstream.WithLabelValues(h.eventLabel(d.callback.Event), codeClass(a.status, a.err), sourceSpool).Inc()
+	h.metrics.upstream.WithLabelValues(h.Product, h.eventLabel(d.callback.Event), codeClass(a.status, a.err), sourceSpool).Inc()
 	h.metrics.deliverSpool.Observe(a.duration.Seconds())
 	switch {
 	case a.refused():

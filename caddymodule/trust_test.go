@@ -302,7 +302,7 @@ func TestUpstreamResetAfter2xx(t *testing.T) {
 		t.Fatalf("status line %q, want the upstream's 200", status)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for scrapeMetrics(t)[`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded"}`] != 1 {
+	for scrapeMetrics(t)[`caddy_zego_callback_requests_total{app_id="1234567890",event="compose",outcome="forwarded",product="rtc"}`] != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("the aborted delivery was never counted as forwarded")
 		}

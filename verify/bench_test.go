@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/zegoedge/caddy-zego-callback/verify"
@@ -70,3 +71,39 @@ func BenchmarkBaselineStdlib(b *testing.B) {
 		}
 	}
 }
+
+// benchmarkProduct is the whole path for a product's JSON vector of event:
+// parse, verify, write the document.
+func benchmarkProduct(b *testing.B, product, event string) {
+	v := verifytest.LoadProducts(b)
+	var tc *verifytest.EventCase
+	for i := range v.Cases {
+		if c := &v.Cases[i]; c.Product == product && c.Event == event && tc == nil && strings.HasSuffix(c.Name, "_json") {
+			tc = c
+		}
+	}
+	if tc == nil {
+		b.Fatalf("no %s %s vector", product, event)
+	}
+	verifier, err := verify.New(verify.Options{Product: product, Secrets: []string{v.Secret}, Events: []string{event}, MaxAge: v.MaxAge(), Now: tc.NowTime})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(tc.Body)
+	out := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		c, err := verifier.Verify(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = c.AppendJSON(out[:0])
+	}
+}
+
+// BenchmarkVerifyAIAgentASRResult: the AI Agent's most frequent callback.
+func BenchmarkVerifyAIAgentASRResult(b *testing.B) { benchmarkProduct(b, "ai_agent", "ASRResult") }
+
+// BenchmarkVerifyZIMSendMsg: ZIM's most frequent callback.
+func BenchmarkVerifyZIMSendMsg(b *testing.B) { benchmarkProduct(b, "zim", "send_msg") }

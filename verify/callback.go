@@ -2,6 +2,7 @@ package verify
 
 import (
 	"crypto/sha256"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,7 @@ type Callback struct {
 
 // eventFields are the fields of an event other than compose.
 type eventFields struct {
+	product  *product
 	spec     *eventSpec
 	values   []fieldValue
 	roomID   string
@@ -134,37 +136,97 @@ func shortHash(b []byte) [16]byte {
 	return [16]byte(sum[:16])
 }
 
-// Parse decodes a callback body in any of the shapes ZEGO sends and applies
-// the field rules: required fields, then field formats. It checks no
-// signature, app, event or time; a Verifier does. On error, the fields
-// decoded so far are returned for logging.
+// Parse decodes an RTC callback body in any of the shapes ZEGO sends and
+// applies the field rules: required fields, then field formats; another
+// product's callback is ErrWrongProduct. It checks no signature, app,
+// event or time; a Verifier does. On error, the fields decoded so far are
+// returned for logging.
 func Parse(body []byte) (Callback, error) {
 	var c Callback
-	err := parse(body, &c)
+	err := parse(body, rtcProduct, &c)
+	if err == errForeign {
+		err = ErrWrongProduct
+	}
 	return c, err
 }
 
-// parse is Parse into c, which must be zero: Verify's result is filled in
-// place, not copied through two returns.
-func parse(body []byte, c *Callback) error {
+// parse is Parse for product p into c, which must be zero: Verify's result
+// is filled in place, not copied through two returns. A body that is not
+// one of p's events but parses as another product's is returned as that
+// product's callback with errForeign, for the Verifier to refuse as
+// ErrWrongProduct once its signature is checked (ZEGO signs every product
+// the same way).
+func parse(body []byte, p *product, c *Callback) error {
 	s := string(body) // the callback's strings are pieces of this one copy
-	if parsePlainCompose(s, c) {
-		return nil
+	if p == rtcProduct && parsePlainCompose(s, c) {
+		return nil // the fast path: a compose body as ZEGO sends it
 	}
+	err := parseAs(s, p, c)
+	if err == nil && !c.unknownEvent() || errors.Is(err, ErrMalformedBody) || errors.Is(err, ErrDuplicateField) {
+		return err
+	}
+	for _, other := range products {
+		var theirs Callback
+		if other != p && parseAs(s, other, &theirs) == nil && !theirs.unknownEvent() {
+			*c = theirs
+			return errForeign
+		}
+	}
+	return err
+}
+
+// parseAs parses s as one of p's callbacks. An event p does not know gets
+// only the envelope's rules (compose's, for rtc, as it always has): a
+// Verifier refuses it as not allowed once the signature has been checked.
+func parseAs(s string, p *product, c *Callback) error {
 	var f rawFields
 	if err := decodeBody(s, &f); err != nil {
 		return err
 	}
-	if e := f.known[fieldEvent]; e.kind == kindString && e.text != DefaultEvent {
-		if spec := specFor(e.text); spec != nil {
-			return f.eventCallback(spec, c)
+	event := f.known[fieldEvent]
+	if i := fieldIndex(p.envelope.Event); i < 0 {
+		event = value{}
+		if k, ok := f.extraIndex()(p.envelope.Event); ok {
+			event = f.extra[k].value()
 		}
 	}
-	// compose, and any event this package does not know: a Verifier
-	// rejects those as not allowed once the signature has been checked,
-	// as it always has.
-	return f.callback(c)
+	if spec := p.specFor(event); spec != nil {
+		return f.eventCallback(p, spec, c)
+	}
+	if p == rtcProduct {
+		return f.callback(c)
+	}
+	return f.eventCallback(p, &unknownEventSpec, c)
 }
+
+// errForeign is parse's answer for another product's callback.
+var errForeign = errors.New("another product's callback")
+
+// unknownEventSpec stands for an event the product does not have.
+var unknownEventSpec = eventSpec{name: "unknown"}
+
+// unknownEvent reports whether c is an event its product does not have.
+func (c *Callback) unknownEvent() bool {
+	if c.event == nil {
+		return c.Event != DefaultEvent
+	}
+	return c.event.spec == &unknownEventSpec
+}
+
+// Product is the product whose callback c is.
+func (c *Callback) Product() string { return c.product().name }
+
+func (c *Callback) product() *product {
+	if c.event == nil {
+		return rtcProduct
+	}
+	return c.event.product
+}
+
+// Synchronous reports whether ZEGO waits for the backend's answer to c and
+// acts on it (ZIM's before_send_msg): the answer must reach ZEGO as the
+// backend wrote it.
+func (c *Callback) Synchronous() bool { return c.event != nil && c.event.spec.synchronous }
 
 // callback applies the field rules in the documented order: all required
 // fields first, then each field's format.
@@ -176,7 +238,7 @@ func (f *rawFields) callback(c *Callback) error {
 	}
 	// Each value is checked before it is stored, so a rejected callback
 	// carries only valid fields for the log.
-	if err := f.identity(c); err != nil {
+	if err := c.setIdentity(&lowerCaseFamily, nil, f.known[fieldEvent], f.known[fieldAppID]); err != nil {
 		return err
 	}
 	taskID, err := f.text(fieldTaskID)
@@ -190,7 +252,7 @@ func (f *rawFields) callback(c *Callback) error {
 	if c.Code, err = f.integer(fieldCode); err != nil {
 		return err
 	}
-	if err := f.signed(c); err != nil {
+	if err := c.setSigned(&lowerCaseFamily, f.known[fieldTimestamp], f.known[fieldNonce], f.known[fieldSignature]); err != nil {
 		return err
 	}
 	replayURL, err := f.optionalText(fieldReplayURL)
@@ -235,12 +297,7 @@ func (f *rawFields) visible(s string, maxLen int) bool {
 }
 
 // text returns a field that must be a string.
-func (f *rawFields) text(i int) (string, error) {
-	if v := f.known[i]; v.kind == kindString {
-		return v.text, nil
-	}
-	return "", invalid(fieldNames[i], "must be a string")
-}
+func (f *rawFields) text(i int) (string, error) { return textOf(f.known[i], fieldNames[i]) }
 
 // optionalText returns a string field, or "" when it is absent.
 func (f *rawFields) optionalText(i int) (string, error) {
@@ -250,31 +307,43 @@ func (f *rawFields) optionalText(i int) (string, error) {
 	return f.text(i)
 }
 
-// textOrInteger returns a field that may be a string or a JSON integer, as
-// the literal text received.
-func (f *rawFields) textOrInteger(i int) (string, error) {
-	if v := f.known[i]; v.kind == kindString || v.kind == kindInteger {
-		return v.text, nil
-	}
-	return "", invalid(fieldNames[i], "must be a string or an integer")
-}
-
 // digits returns a field that must be non-empty decimal digits, sent as a
 // string or a JSON integer.
-func (f *rawFields) digits(i int) (string, error) {
-	s, err := f.textOrInteger(i)
+func (f *rawFields) digits(i int) (string, error) { return digitsOf(f.known[i], fieldNames[i]) }
+
+// textOf returns a value that must be a string; name is its field's.
+func textOf(v value, name string) (string, error) {
+	if v.kind == kindString {
+		return v.text, nil
+	}
+	return "", invalid(name, "must be a string")
+}
+
+// textOrIntegerOf returns a value that may be a string or a JSON integer,
+// as the literal text received.
+func textOrIntegerOf(v value, name string) (string, error) {
+	if v.kind == kindString || v.kind == kindInteger {
+		return v.text, nil
+	}
+	return "", invalid(name, "must be a string or an integer")
+}
+
+// digitsOf returns a value that must be non-empty decimal digits, sent as
+// a string or a JSON integer.
+func digitsOf(v value, name string) (string, error) {
+	s, err := textOrIntegerOf(v, name)
 	if err != nil {
 		return "", err
 	}
 	if s == "" || !isDigits(s) {
-		return "", invalid(fieldNames[i], "must be decimal digits")
+		return "", invalid(name, "must be decimal digits")
 	}
 	return s, nil
 }
 
 // integer returns a field that must be a signed decimal integer.
 func (f *rawFields) integer(i int) (int64, error) {
-	s, err := f.textOrInteger(i)
+	s, err := textOrIntegerOf(f.known[i], fieldNames[i])
 	if err != nil {
 		return 0, err
 	}

@@ -43,6 +43,10 @@ var (
 	ErrStaleTimestamp = &Error{"stale_timestamp"}
 	// ErrEventNotAllowed: the event is not one of the allowed events.
 	ErrEventNotAllowed = &Error{"event_not_allowed"}
+	// ErrWrongProduct: the callback is another product's (ZIM's
+	// room_create on a route that receives RTC's, say): ZEGO sends each
+	// product to its own URL, so this one is misconfigured or misrouted.
+	ErrWrongProduct = &Error{"wrong_product"}
 	// ErrReplayedSignature: a timestamp, nonce and signature already seen
 	// with another document. ZEGO signs no body field, so this is how a
 	// captured signature reused on a tampered body shows. Decided by the

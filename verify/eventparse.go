@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -16,42 +17,60 @@ type fieldValue struct {
 	text string
 	num  uint64
 	list []string
+	// objects holds a ruleObject's one object, or a ruleObjects' list.
+	objects []objectValue
 }
 
-// envelopeFields are required for every event, in the order compose checks
-// them.
-var envelopeFields = [...]int{fieldAppID, fieldEvent, fieldTimestamp, fieldNonce, fieldSignature}
+// objectValue is a nested object after its rules: values by the rule's
+// members, then the members the page does not document, as received.
+type objectValue struct {
+	values  []fieldValue
+	unknown []extraField
+}
 
-// eventCallback applies an event's rule table: every required field first,
-// then the envelope's formats, then each field's format in table order.
-func (f *rawFields) eventCallback(spec *eventSpec, c *Callback) error {
-	for _, i := range envelopeFields {
-		if f.known[i].kind == kindAbsent {
-			return &fieldError{ErrMissingField, fieldNames[i], "required"}
-		}
-	}
+// eventCallback applies the product's envelope and an event's rule table:
+// every required field first (the envelope's in the order compose checks
+// them), then the envelope's formats, then each field's format in table
+// order.
+func (f *rawFields) eventCallback(p *product, spec *eventSpec, c *Callback) error {
 	extraIndex := f.extraIndex()
 	var usedKnown [numFields]bool
-	for _, i := range envelopeFields {
-		usedKnown[i] = true
-	}
 	usedExtra := make([]bool, len(f.extra))
+	take := func(name string) value {
+		if i := fieldIndex(name); i >= 0 {
+			usedKnown[i] = true
+			return f.known[i]
+		}
+		if k, ok := extraIndex(name); ok {
+			usedExtra[k] = true
+			return f.extra[k].value()
+		}
+		return value{}
+	}
+	env := &p.envelope
+	appID, event, timestamp, nonce, signature := take(env.AppID), take(env.Event), take(env.Timestamp), take(env.Nonce), take(env.Signature)
+	for _, m := range [...]struct {
+		name string
+		v    value
+	}{{env.AppID, appID}, {env.Event, event}, {env.Timestamp, timestamp}, {env.Nonce, nonce}, {env.Signature, signature}} {
+		if m.v.kind == kindAbsent {
+			return &fieldError{ErrMissingField, m.name, "required"}
+		}
+	}
 	raw := make([]value, len(spec.fields))
 	for j := range spec.fields {
 		rule := &spec.fields[j]
-		if i := fieldIndex(rule.name); i >= 0 {
-			raw[j], usedKnown[i] = f.known[i], true
-		} else if k, ok := extraIndex(rule.name); ok {
-			raw[j], usedExtra[k] = f.extra[k].value(), true
-		}
-		if rule.required && raw[j].kind == kindAbsent {
+		if raw[j] = take(rule.name); rule.required && raw[j].kind == kindAbsent {
 			return &fieldError{ErrMissingField, rule.name, "required"}
 		}
 	}
-	if err := f.envelope(c); err != nil {
+	if err := c.setIdentity(env, spec, event, appID); err != nil {
 		return err
 	}
-	e := &eventFields{spec: spec, values: make([]fieldValue, len(spec.fields))}
+	if err := c.setSigned(env, timestamp, nonce, signature); err != nil {
+		return err
+	}
+	e := &eventFields{product: p, spec: spec, values: make([]fieldValue, len(spec.fields))}
 	for j := range spec.fields {
 		rule := &spec.fields[j]
 		v, err := rule.apply(raw[j], f.decodeValues)
@@ -76,62 +95,67 @@ func (f *rawFields) eventCallback(spec *eventSpec, c *Callback) error {
 	return nil
 }
 
-// envelope checks and stores the fields every event carries, with
-// compose's rules.
-func (f *rawFields) envelope(c *Callback) error {
-	if err := f.identity(c); err != nil {
-		return err
+// setIdentity checks and stores the event and the app ID. A numeric
+// family's event is named by its table (spec), or by its digits when the
+// product has no such event.
+func (c *Callback) setIdentity(env *Envelope, spec *eventSpec, event, appID value) error {
+	var name string
+	var err error
+	if env.Numeric {
+		if name, err = digitsOf(event, env.Event); err == nil && len(name) > 10 {
+			err = invalid(env.Event, "does not fit an unsigned 32-bit integer")
+		}
+		if spec != &unknownEventSpec {
+			name = spec.name
+		}
+	} else {
+		name, err = textOf(event, env.Event)
 	}
-	return f.signed(c)
-}
-
-// identity checks and stores event and appid.
-func (f *rawFields) identity(c *Callback) error {
-	event, err := f.text(fieldEvent)
 	if err != nil {
 		return err
 	}
-	if !isToken(event, maxEventBytes, false) {
-		return invalid("event", "must be 1 to 64 letters, digits or underscores")
+	if !isToken(name, maxEventBytes, false) {
+		return invalid(env.Event, "must be 1 to 64 letters, digits or underscores")
 	}
-	c.Event = event
-	appID, err := f.digits(fieldAppID)
+	c.Event = name
+	digits, err := digitsOf(appID, env.AppID)
 	if err != nil {
 		return err
 	}
-	id, ok := parseDigits(appID, math.MaxUint32)
+	id, ok := parseDigits(digits, math.MaxUint32)
 	if !ok {
-		return invalid("appid", "does not fit an unsigned 32-bit integer")
+		return invalid(env.AppID, "does not fit an unsigned 32-bit integer")
 	}
 	c.AppID = uint32(id)
 	return nil
 }
 
-// signed checks and stores the signed fields: timestamp, nonce and the
-// signature.
-func (f *rawFields) signed(c *Callback) error {
-	timestamp, err := f.digits(fieldTimestamp)
+// setSigned checks and stores the signed fields: the timestamp, the nonce
+// and the signature. The timestamp is kept as the digits received, which
+// is what ZEGO hashed.
+func (c *Callback) setSigned(env *Envelope, timestamp, nonce, signature value) error {
+	digits, err := digitsOf(timestamp, env.Timestamp)
 	if err != nil {
 		return err
 	}
-	if len(timestamp) > millisecondDigits {
-		return invalid("timestamp", "more than 13 digits")
+	if len(digits) > millisecondDigits {
+		return invalid(env.Timestamp, "more than 13 digits")
 	}
-	c.rawTimestamp = timestamp
-	seconds, _ := parseDigits(timestamp, 1e13) // at most 13 digits: cannot fail
-	c.Timestamp = int64(seconds)
-	if len(timestamp) == millisecondDigits {
+	c.rawTimestamp = digits
+	n, _ := parseDigits(digits, 1e13) // at most 13 digits: cannot fail
+	c.Timestamp = int64(n)
+	if env.Milliseconds || len(digits) == millisecondDigits {
 		c.Timestamp /= 1000
 	}
-	nonce, err := f.textOrInteger(fieldNonce)
+	nonceText, err := textOrIntegerOf(nonce, env.Nonce)
 	if err != nil {
 		return err
 	}
-	if !isToken(nonce, maxNonceBytes, true) {
-		return invalid("nonce", "must be 1 to 64 letters, digits, '-' or '_'")
+	if !isToken(nonceText, maxNonceBytes, true) {
+		return invalid(env.Nonce, "must be 1 to 64 letters, digits, '-' or '_'")
 	}
-	c.Nonce = nonce
-	c.signature, err = f.text(fieldSignature)
+	c.Nonce = nonceText
+	c.signature, err = textOf(signature, env.Signature)
 	return err
 }
 
@@ -257,6 +281,30 @@ func (r *fieldRule) apply(v value, decode bool) (fieldValue, error) {
 			return fieldValue{}, invalid(r.name, "longer than "+strconv.FormatUint(r.max, 10)+" bytes")
 		}
 		return fieldValue{present: true, text: v.text}, nil
+	case ruleInt:
+		digits := strings.TrimPrefix(v.text, "-")
+		if v.kind != kindString && v.kind != kindInteger || digits == "" || !isDigits(digits) {
+			return fieldValue{}, invalid(r.name, "must be an integer")
+		}
+		n, ok := parseDigits(digits, maxExactInteger)
+		if !ok {
+			return fieldValue{}, invalid(r.name, "beyond ±(2^53-1)")
+		}
+		text := strconv.FormatUint(n, 10) // canonical: "007" is not JSON
+		if len(digits) < len(v.text) && n != 0 {
+			text = "-" + text
+		}
+		return fieldValue{present: true, text: text}, nil
+	case ruleNumber:
+		if v.kind == kindString || v.kind == kindInteger || v.kind == kindOther {
+			d := jsonDecoder{s: v.text}
+			if _, ok := d.skipNumber(); ok && d.pos == len(v.text) && len(v.text) <= maxNumberBytes {
+				return fieldValue{present: true, text: v.text}, nil
+			}
+		}
+		return fieldValue{}, invalid(r.name, "must be a number")
+	case ruleObject, ruleObjects:
+		return r.nested(v, decode)
 	}
 	panic("verify: unknown rule kind")
 }
@@ -296,8 +344,8 @@ func (r *fieldRule) list(v value, decode bool) (fieldValue, error) {
 			if err := r.checkElement(element); err != nil {
 				return fieldValue{}, err
 			}
-			if list = append(list, element); len(list) > maxListLen {
-				return fieldValue{}, invalid(r.name, "more than "+strconv.Itoa(maxListLen)+" elements")
+			if list = append(list, element); len(list) > r.itemLimit() {
+				return fieldValue{}, invalid(r.name, "more than "+strconv.Itoa(r.itemLimit())+" elements")
 			}
 			d.skipSpace()
 			if d.consume(']') {
@@ -313,6 +361,131 @@ func (r *fieldRule) list(v value, decode bool) (fieldValue, error) {
 		return fieldValue{}, notList
 	}
 	return fieldValue{present: true, list: list}, nil
+}
+
+// nested reads a ruleObject's object or a ruleObjects' array of them. A
+// string holding the JSON is read as the JSON (decoded as a whole, so its
+// strings are not URL-decoded again).
+func (r *fieldRule) nested(v value, decode bool) (fieldValue, error) {
+	opening, what := byte('{'), "must be an object"
+	if r.kind == ruleObjects {
+		opening, what = '[', "must be an array of objects"
+	}
+	switch {
+	case v.kind == kindString && strings.HasPrefix(v.text, string(opening)):
+		decode = false
+	case v.kind != kindOther || !strings.HasPrefix(v.text, string(opening)):
+		return fieldValue{}, invalid(r.name, what)
+	}
+	if len(v.text) > int(r.max) {
+		return fieldValue{}, invalid(r.name, "longer than "+strconv.FormatUint(r.max, 10)+" bytes")
+	}
+	d := jsonDecoder{s: v.text, plain: printableASCII(v.text) && strings.IndexByte(v.text, '\\') < 0}
+	out := fieldValue{present: true}
+	if r.kind == ruleObject {
+		o, err := r.object(&d, decode)
+		if err != nil {
+			return fieldValue{}, err
+		}
+		out.objects = []objectValue{o}
+	} else {
+		d.consume('[')
+		d.skipSpace()
+		out.objects = []objectValue{}
+		for !d.consume(']') {
+			if len(out.objects) > 0 && !d.consume(',') {
+				return fieldValue{}, invalid(r.name, what)
+			}
+			d.skipSpace()
+			o, err := r.object(&d, decode)
+			if err != nil {
+				return fieldValue{}, err
+			}
+			if out.objects = append(out.objects, o); len(out.objects) > r.itemLimit() {
+				return fieldValue{}, invalid(r.name, "more than "+strconv.Itoa(r.itemLimit())+" elements")
+			}
+			d.skipSpace()
+		}
+	}
+	if d.skipSpace(); d.pos != len(d.s) {
+		return fieldValue{}, invalid(r.name, what)
+	}
+	return out, nil
+}
+
+// object reads one object at d with the rule's members: the required ones
+// first, then each member's format in table order.
+func (r *fieldRule) object(d *jsonDecoder, decode bool) (objectValue, error) {
+	notObject := invalid(r.name, "must hold objects")
+	if !d.consume('{') {
+		return objectValue{}, notObject
+	}
+	var received []extraField
+	d.skipSpace()
+	for !d.consume('}') {
+		if len(received) > 0 && !d.consume(',') {
+			return objectValue{}, notObject
+		}
+		d.skipSpace()
+		name, ok := d.readString()
+		if d.skipSpace(); !ok || !d.consume(':') {
+			return objectValue{}, notObject
+		}
+		d.skipSpace()
+		v, ok := d.readValue()
+		if !ok {
+			return objectValue{}, notObject
+		}
+		if v.kind == kindString && decode && hasURLEscape(v.text) {
+			v.text = unescapeValue(v.text)
+			if !utf8.ValidString(v.text) {
+				return objectValue{}, invalid(r.name, "invalid UTF-8 after URL decoding")
+			}
+		}
+		for _, seen := range received {
+			if seen.name == name {
+				return objectValue{}, &fieldError{ErrDuplicateField, r.name + "." + quoteKey(name), "given twice"}
+			}
+		}
+		if v.kind == kindAbsent {
+			v.text = "null"
+		}
+		if received = append(received, extraField{name: name, text: v.text, isText: v.kind == kindString}); len(received) > maxMembers {
+			return objectValue{}, invalid(r.name, "more than "+strconv.Itoa(maxMembers)+" members")
+		}
+		d.skipSpace()
+	}
+	o := objectValue{values: make([]fieldValue, len(r.members))}
+	raw := make([]value, len(r.members))
+	used := make([]bool, len(received))
+	for j := range r.members {
+		member := &r.members[j]
+		for k := range received {
+			if received[k].name == member.name {
+				raw[j], used[k] = received[k].value(), true
+			}
+		}
+		if member.required && raw[j].kind == kindAbsent {
+			return objectValue{}, &fieldError{ErrMissingField, r.name + "." + member.name, "required"}
+		}
+	}
+	for j := range r.members {
+		v, err := r.members[j].apply(raw[j], decode)
+		if err != nil {
+			var fe *fieldError
+			if errors.As(err, &fe) {
+				fe.field = r.name + "." + fe.field
+			}
+			return objectValue{}, err
+		}
+		o.values[j] = v
+	}
+	for k := range received {
+		if !used[k] {
+			o.unknown = append(o.unknown, received[k])
+		}
+	}
+	return o, nil
 }
 
 func (r *fieldRule) checkElement(s string) error {
@@ -338,14 +511,24 @@ func (r *fieldRule) enumName(n uint64) string {
 // enumerations as their number and "<name>_name" (both null when absent),
 // lists as arrays ([] when absent); then extra.
 func (c *Callback) appendEventJSON(dst []byte) []byte {
-	dst = append(dst, `{"event":`...)
+	dst = append(dst, '{')
+	if p := c.event.product; p != rtcProduct {
+		dst = append(dst, `"product":`...)
+		dst = appendJSONString(dst, p.name)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"event":`...)
 	dst = appendJSONString(dst, c.Event)
+	if c.event.product.envelope.Numeric && c.event.spec != &unknownEventSpec {
+		dst = append(dst, `,"event_type":`...)
+		dst = strconv.AppendUint(dst, uint64(c.event.spec.code), 10)
+	}
 	dst = append(dst, `,"app_id":`...)
 	dst = strconv.AppendUint(dst, uint64(c.AppID), 10)
 	dst = append(dst, `,"timestamp":`...)
 	dst = strconv.AppendInt(dst, c.Timestamp, 10)
 	dst = append(dst, `,"sent_at":"`...)
-	dst = appendRFC3339(dst, c.Timestamp)
+	dst = c.appendSentAt(dst)
 	dst = append(dst, `","nonce":`...)
 	dst = appendJSONString(dst, c.Nonce)
 	for j := range c.event.spec.fields {
@@ -360,15 +543,23 @@ func (c *Callback) appendEventJSON(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, e.name)
-		dst = append(dst, ':')
-		if e.isText {
-			dst = appendJSONString(dst, e.text)
-		} else {
-			dst = append(dst, e.text...)
-		}
+		dst = e.appendJSON(dst)
 	}
 	return append(dst, "}}"...)
+}
+
+// appendSentAt writes the send time in RFC 3339: with milliseconds when
+// ZEGO sent them, for every product but rtc, whose documents have always
+// been in whole seconds.
+func (c *Callback) appendSentAt(dst []byte) []byte {
+	dst = appendRFC3339(dst, c.Timestamp)
+	if c.event.product == rtcProduct || len(c.rawTimestamp) != millisecondDigits {
+		return dst
+	}
+	millis := c.rawTimestamp[len(c.rawTimestamp)-3:]
+	dst = append(dst[:len(dst)-1], '.') // before appendRFC3339's "Z"
+	dst = append(dst, millis...)
+	return append(dst, 'Z')
 }
 
 func (v *fieldValue) appendJSON(dst []byte, rule *fieldRule) []byte {
@@ -400,8 +591,59 @@ func (v *fieldValue) appendJSON(dst []byte, rule *fieldRule) []byte {
 			dst = appendJSONString(dst, s)
 		}
 		return append(dst, ']')
+	case ruleInt, ruleNumber:
+		if !v.present {
+			return append(dst, "null"...)
+		}
+		return append(dst, v.text...)
+	case ruleObject:
+		if !v.present {
+			return append(dst, "null"...)
+		}
+		return v.objects[0].appendJSON(dst, rule)
+	case ruleObjects:
+		dst = append(dst, '[')
+		for i := range v.objects {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = v.objects[i].appendJSON(dst, rule)
+		}
+		return append(dst, ']')
 	}
 	return appendJSONString(dst, v.text)
+}
+
+// appendJSON writes a nested object: its documented members in table
+// order, then the others.
+func (o *objectValue) appendJSON(dst []byte, rule *fieldRule) []byte {
+	dst = append(dst, '{')
+	for j := range rule.members {
+		if j > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, rule.members[j].name)
+		dst = append(dst, ':')
+		dst = o.values[j].appendJSON(dst, &rule.members[j])
+	}
+	for i, e := range o.unknown {
+		if i > 0 || len(rule.members) > 0 {
+			dst = append(dst, ',')
+		}
+		dst = e.appendJSON(dst)
+	}
+	return append(dst, '}')
+}
+
+// appendJSON writes an unknown member: a string re-encoded, anything else
+// as the JSON literal received.
+func (e *extraField) appendJSON(dst []byte) []byte {
+	dst = appendJSONString(dst, e.name)
+	dst = append(dst, ':')
+	if e.isText {
+		return appendJSONString(dst, e.text)
+	}
+	return append(dst, e.text...)
 }
 
 // eventIdempotencyID hashes the app, the event and the key fields of the
@@ -411,13 +653,32 @@ func (c *Callback) eventIdempotencyID() [16]byte {
 	b := strconv.AppendUint(buf[:0], uint64(c.AppID), 10)
 	b = append(b, 0)
 	b = append(b, c.Event...)
-	for j := range c.event.spec.fields {
-		if c.event.spec.fields[j].key {
-			b = append(b, 0)
-			b = append(b, c.event.values[j].text...)
-		}
+	b = appendKeys(b, c.event.spec.fields, c.event.values)
+	if c.event.spec.keyTimestamp {
+		b = append(b, 0)
+		b = append(b, c.rawTimestamp...)
 	}
 	return shortHash(b)
+}
+
+// appendKeys appends each key field's text, NUL before each, in table
+// order, a nested object's in its place; a list key is its JSON text.
+func appendKeys(b []byte, rules []fieldRule, values []fieldValue) []byte {
+	for j := range rules {
+		rule, v := &rules[j], &values[j]
+		switch {
+		case rule.kind == ruleObject && v.present:
+			b = appendKeys(b, rule.members, v.objects[0].values)
+		case !rule.key:
+		case rule.kind == ruleStrings:
+			b = append(b, 0)
+			b = v.appendJSON(b, rule)
+		default:
+			b = append(b, 0)
+			b = append(b, v.text...)
+		}
+	}
+	return b
 }
 
 // Field returns one of the event's own fields as it is forwarded: a string
@@ -445,7 +706,8 @@ func (c *Callback) Field(name string) (value string, ok bool) {
 		if rule.name != name || !v.present {
 			continue
 		}
-		if rule.kind == ruleStrings {
+		switch rule.kind {
+		case ruleStrings, ruleObject, ruleObjects:
 			return string(v.appendJSON(nil, rule)), true
 		}
 		return v.text, true

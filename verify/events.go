@@ -1,7 +1,5 @@
 package verify
 
-import "slices"
-
 // The events this package verifies besides compose, as data: one table of
 // field rules per event, read by eventCallback. Facts come from ZEGO's own
 // callback pages (the address is beside each table). Where a page and its
@@ -42,7 +40,7 @@ const (
 	// page does not list (ZEGO has added values over time).
 	ruleEnum
 	// ruleStrings: a JSON array of strings (each at most max bytes, no
-	// control characters, at most maxListLen of them). A form cannot carry
+	// control characters, at most itemLimit of them). A form cannot carry
 	// an array, so a string holding a JSON array, or one bare string (a
 	// one-element list; "" is empty), is accepted too. Written as an array.
 	ruleStrings
@@ -50,6 +48,21 @@ const (
 	// array; written as a string (the object's JSON text), never parsed:
 	// the pages show it both as JSON and as a placeholder word.
 	ruleJSONText
+	// ruleInt: a signed decimal integer, as a string or a JSON integer,
+	// within ±(2^53-1); written as a JSON number.
+	ruleInt
+	// ruleNumber: a JSON number, or a string holding one, of at most 32
+	// bytes (a fraction is allowed); written as the number received.
+	ruleNumber
+	// ruleObject: a JSON object (or a string holding one: a form cannot
+	// carry an object) of at most max bytes and maxMembers members, whose
+	// documented members are read by the rules in members; written as an
+	// object of those members in table order, always present as for the
+	// top level, then the members the page does not document, as received.
+	ruleObject
+	// ruleObjects: a JSON array (or a string holding one) of at most
+	// itemLimit such objects, max bytes in all; written as an array.
+	ruleObjects
 )
 
 // Bounds not stated by ZEGO, or stated differently by two pages, are
@@ -59,6 +72,15 @@ const (
 	maxTextBytes = 1024
 	maxListLen   = 32
 	maxJSONBytes = 4096
+	// maxObjectBytes bounds a nested object or array of objects: room for
+	// a chunk of audio in base64 (AI Agent's UserAudioData), well under
+	// the handler's body limit.
+	maxObjectBytes = 256 << 10
+	// maxMemberList bounds a list of a group's or room's members (ZIM's
+	// user_ids): a group may hold thousands; the body limit bounds it too.
+	maxMemberList  = 10_000
+	maxMembers     = 64
+	maxNumberBytes = 32
 	// maxExactInteger is 2^53-1, the largest integer every JSON reader holds
 	// exactly.
 	maxExactInteger = 1<<53 - 1
@@ -88,8 +110,21 @@ type fieldRule struct {
 	max   uint64
 	names []enumName
 	role  fieldRole
-	// key: part of the dedupe key, in table order.
+	// key: part of the dedupe key, in table order (a nested member's in
+	// its place in the table).
 	key bool
+	// members are the rules of an object's documented members.
+	members []fieldRule
+	// items bounds a list's elements; 0 is maxListLen.
+	items int
+}
+
+// itemLimit is the most elements the rule's list may hold.
+func (r *fieldRule) itemLimit() int {
+	if r.items > 0 {
+		return r.items
+	}
+	return maxListLen
 }
 
 // eventSpec is one event's rules, what it means and where ZEGO documents it.
@@ -99,6 +134,16 @@ type eventSpec struct {
 	doc     string
 	fields  []fieldRule
 	example []Field
+	// keyTimestamp adds the timestamp, as received, to the dedupe key: for
+	// events whose pages give no field that tells one occurrence from the
+	// next (a room created, destroyed and created again under one ID). A
+	// retry that ZEGO re-signs with a new timestamp is then delivered
+	// again: at least once, never lost.
+	keyTimestamp bool
+	// synchronous: ZEGO waits for the backend's answer and acts on it.
+	synchronous bool
+	// code is the event's number in a numeric family (Envelope.Numeric).
+	code uint32
 }
 
 // Field is a field name and its value as a string, as a form would carry it.
@@ -122,9 +167,9 @@ var roomCloseReasonNames = []enumName{
 
 var userRoleNames = []enumName{{1, "host"}, {2, "audience"}, {4, "admin"}}
 
-// eventSpecs holds every supported event except compose, whose rules are
-// the hand-tuned ones in callback.go.
-var eventSpecs = []*eventSpec{
+// rtcEvents holds every supported RTC event except compose, whose rules
+// are the hand-tuned ones in callback.go.
+var rtcEvents = []*eventSpec{
 	// room_create — Room Created Callback.
 	// https://www.zegocloud.com/docs/real-time-video-server/callback/room/created
 	// (same text: .../real-time-voice-server/callback/room/created)
@@ -460,49 +505,3 @@ var composeExample = []Field{
 const composeMeaning = "a Merge Media Files task finished"
 
 const composeDoc = "https://www.zegocloud.com/docs/live-streaming-server/callback/cdn/merge-media-completed"
-
-// EventDoc returns what a supported event means and the address of ZEGO's
-// page for it; ok is false for an unsupported event.
-func EventDoc(event string) (meaning, url string, ok bool) {
-	if event == DefaultEvent {
-		return composeMeaning, composeDoc, true
-	}
-	if spec := specFor(event); spec != nil {
-		return spec.meaning, spec.doc, true
-	}
-	return "", "", false
-}
-
-// specFor returns the rules of a supported event other than compose, or nil.
-func specFor(event string) *eventSpec {
-	for _, spec := range eventSpecs {
-		if spec.name == event {
-			return spec
-		}
-	}
-	return nil
-}
-
-// SupportedEvents lists every event this package verifies, compose first.
-func SupportedEvents() []string {
-	names := []string{DefaultEvent}
-	for _, spec := range eventSpecs {
-		names = append(names, spec.name)
-	}
-	return names
-}
-
-// ExampleFields returns an example of event's own fields (not appid, event,
-// timestamp, nonce or signature), in the order of ZEGO's page, as strings
-// a form or a JSON body can carry (a list as its JSON text). Values come
-// from ZEGO's documented example where it has one, with placeholders
-// replaced. ok is false for an unsupported event.
-func ExampleFields(event string) (fields []Field, ok bool) {
-	if event == DefaultEvent {
-		return slices.Clone(composeExample), true
-	}
-	if spec := specFor(event); spec != nil {
-		return slices.Clone(spec.example), true
-	}
-	return nil, false
-}

@@ -23,7 +23,7 @@ func TestEventVectors(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			verifier, err := verify.New(verify.Options{
 				Secrets: []string{v.Secret},
-				Events:  verify.SupportedEvents(),
+				Events:  verify.Events(verify.DefaultProduct),
 				MaxAge:  v.MaxAge(),
 				Now:     tc.NowTime,
 			})
@@ -41,7 +41,7 @@ func TestEventVectors(t *testing.T) {
 			covered[tc.Event]++
 		})
 	}
-	for _, event := range verify.SupportedEvents()[1:] {
+	for _, event := range verify.Events(verify.DefaultProduct)[1:] {
 		if covered[event] != 4 {
 			t.Errorf("%s: %d shapes in the vectors, want 4", event, covered[event])
 		}
@@ -50,20 +50,20 @@ func TestEventVectors(t *testing.T) {
 
 func TestSupportedEventsAndOptions(t *testing.T) {
 	want := []string{"compose", "room_create", "room_close", "room_login", "room_logout", "stream_create", "stream_close", "record", "mix_start", "mix_stop"}
-	if got := verify.SupportedEvents(); !slices.Equal(got, want) {
+	if got := verify.Events(verify.DefaultProduct); !slices.Equal(got, want) {
 		t.Fatalf("SupportedEvents = %v", got)
 	}
 	for _, event := range want {
-		fields, ok := verify.ExampleFields(event)
+		fields, ok := verify.ExampleFields(verify.DefaultProduct, event)
 		if !ok || len(fields) == 0 {
 			t.Errorf("ExampleFields(%s) = %v, %v", event, fields, ok)
 		}
-		meaning, url, ok := verify.EventDoc(event)
+		meaning, url, ok := verify.EventDoc(verify.DefaultProduct, event)
 		if !ok || meaning == "" || !strings.HasPrefix(url, "https://") {
 			t.Errorf("EventDoc(%s) = %q, %q, %v", event, meaning, url, ok)
 		}
 	}
-	if _, ok := verify.ExampleFields("procedure"); ok {
+	if _, ok := verify.ExampleFields(verify.DefaultProduct, "procedure"); ok {
 		t.Error("ExampleFields knows an unsupported event")
 	}
 	_, err := verify.New(verify.Options{Secrets: []string{"s"}, MaxAge: time.Minute, Events: []string{"compose", "procedure"}})
@@ -76,9 +76,9 @@ func TestSupportedEventsAndOptions(t *testing.T) {
 // passes that event's rules.
 func TestExampleFieldsVerify(t *testing.T) {
 	const ts, nonce = "1499676978", "350176"
-	for _, event := range verify.SupportedEvents() {
+	for _, event := range verify.Events(verify.DefaultProduct) {
 		t.Run(event, func(t *testing.T) {
-			fields, _ := verify.ExampleFields(event)
+			fields, _ := verify.ExampleFields(verify.DefaultProduct, event)
 			body := `{"appid":"1","event":"` + event + `","timestamp":"` + ts + `","nonce":"` + nonce + `","signature":"` + verify.Sign("secret", ts, nonce) + `"`
 			for _, f := range fields {
 				value, _ := json.Marshal(f.Value)
@@ -195,7 +195,7 @@ func TestEventFieldRules(t *testing.T) {
 		{"room_create without room_session_id", eventBody("room_create", "room_id", `"r"`), verify.ErrMissingField},
 		{"room_create with room_session_id as a fraction", eventBody("room_create", "room_id", `"r"`, "room_session_id", "8.5e17"), verify.ErrInvalidField},
 		{"room_close with an undocumented reason", eventBody("room_close", "room_id", `"r"`, "room_session_id", "1", "close_reason", "7"), nil},
-		{"ZIM's room_create is not RTC's", eventBody("room_create", "room_id", `"1"`, "operator_account", `"userA"`, "room_name", `"n"`), verify.ErrMissingField},
+		{"ZIM's room_create is not RTC's", eventBody("room_create", "room_id", `"1"`, "operator_account", `"userA"`, "room_name", `"n"`), verify.ErrWrongProduct},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -359,7 +359,7 @@ func TestEventAllowlistAndErrors(t *testing.T) {
 	if _, err := v.Verify([]byte(signed)); !errors.Is(err, verify.ErrEventNotAllowed) {
 		t.Errorf("room_logout with the default events: %v", err)
 	}
-	all, err := verify.New(verify.Options{Secrets: []string{"secret"}, Events: verify.SupportedEvents(), MaxAge: 5 * time.Minute,
+	all, err := verify.New(verify.Options{Secrets: []string{"secret"}, Events: verify.Events(verify.DefaultProduct), MaxAge: 5 * time.Minute,
 		Now: func() time.Time { return time.Unix(1470820198, 0) }})
 	if err != nil {
 		t.Fatal(err)

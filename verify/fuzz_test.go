@@ -26,13 +26,17 @@ func addVectorSeeds(f *testing.F) {
 	for _, tc := range verifytest.LoadEvents(f).Cases {
 		f.Add([]byte(tc.Body))
 	}
+	for _, tc := range verifytest.LoadProducts(f).Cases {
+		f.Add([]byte(tc.Body))
+	}
+	f.Add([]byte(`{"AppId":1,"Event":"ASRResult","Timestamp":1745502313000,"Nonce":"1","Signature":"s","AgentInstanceId":"1","Data":{"Text":"a%20b","Round":"7","x":[{"y":null}],"Text2":"\ud83d\ude00"}}`))
 	f.Add([]byte(`{"appid":1,"event":"room_logout","code":null,"timestamp":1,"nonce":"1","signature":"s","room_id":"r","room_seq":18446744073709551615,"user_account":"u","session_id":"0","reason":"7","x":["\ud83d\ude00",1e308]}`))
 	f.Add([]byte(`{"appid":"1","event":"stream_create","timestamp":"1","nonce":"1","signature":"s","stream_sid":"s","rtmp_url":["a%2Fb","\u0025"],"pic_url":"[\"x\"]","stream_attr":{"cid":0}}`))
 }
 
 // parseReasons are the only reasons Parse may give.
 var parseReasons = map[string]bool{
-	"malformed_body": true, "missing_field": true, "invalid_field": true, "duplicate_field": true,
+	"malformed_body": true, "missing_field": true, "invalid_field": true, "duplicate_field": true, "wrong_product": true,
 }
 
 // normalizedDoc mirrors the normalized document for checking it with
@@ -52,12 +56,35 @@ type normalizedDoc struct {
 	Extra     map[string]any `json:"extra"`
 }
 
+// checkOtherProducts: parsed as any product other than rtc, any bytes
+// either fail with a documented reason or give a valid JSON document that
+// names the callback's product and event.
+func checkOtherProducts(t *testing.T, body []byte) {
+	for _, p := range products[1:] {
+		var c Callback
+		switch err := parse(body, p, &c); {
+		case err == nil, err == errForeign:
+			out := c.AppendJSON(nil)
+			var doc struct{ Product, Event string }
+			if err := json.Unmarshal(out, &doc); err != nil {
+				t.Fatalf("%s: invalid JSON %q: %v", p.name, out, err)
+			}
+			if c.Product() != DefaultProduct && doc.Product != c.Product() || doc.Event != c.Event {
+				t.Fatalf("%s: document %s for a %s %s", p.name, out, c.Product(), c.Event)
+			}
+		case !parseReasons[ReasonOf(err)]:
+			t.Fatalf("%s: undocumented error %v", p.name, err)
+		}
+	}
+}
+
 // FuzzParse: any bytes either fail with a documented reason, or give a
 // document that is valid JSON, carries the callback's values, and obeys
 // the field rules.
 func FuzzParse(f *testing.F) {
 	addVectorSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		checkOtherProducts(t, body)
 		c, err := Parse(body)
 		checkGeneralPathAgrees(t, body, c, err)
 		if err != nil {
@@ -155,7 +182,7 @@ func checkEventDocument(t *testing.T, c *Callback, out []byte) {
 			}
 		case ruleStrings:
 			var list []string
-			if err = json.Unmarshal(raw, &list); err == nil && (list == nil || len(list) > maxListLen) {
+			if err = json.Unmarshal(raw, &list); err == nil && (list == nil || len(list) > rule.itemLimit()) {
 				t.Fatalf("%s: %s", rule.name, raw)
 			}
 		default:
@@ -268,8 +295,8 @@ func FuzzEncodings(f *testing.F) {
 	f.Add(uint32(1), "112037345", "", "source file error", "60000", "1755569995", "158273", "", uint8(0))
 	// Every other event: its example fields, the first five of them
 	// replaced by the fuzzed strings.
-	for i, event := range SupportedEvents()[1:] {
-		example, _ := ExampleFields(event)
+	for i, event := range Events(DefaultProduct)[1:] {
+		example, _ := ExampleFields(DefaultProduct, event)
 		values := make([]string, 5)
 		for j := range values {
 			if j < len(example) {
@@ -280,7 +307,7 @@ func FuzzEncodings(f *testing.F) {
 	}
 	f.Add(uint32(7), "r%2F1", `["a","\u00e9"]`, "", "100% %41", "1499676978", "1", "9007199254740993", uint8(4))
 	f.Fuzz(func(t *testing.T, appID uint32, taskID, replayURL, message, code, timestamp, nonce, fileID string, eventIndex uint8) {
-		events := SupportedEvents()
+		events := Events(DefaultProduct)
 		event := events[int(eventIndex)%len(events)]
 		fields := [][2]string{
 			{"appid", strconv.FormatUint(uint64(appID), 10)}, {"event", "compose"}, {"replay_url", replayURL},
@@ -293,7 +320,7 @@ func FuzzEncodings(f *testing.F) {
 				{"timestamp", timestamp}, {"nonce", nonce}, {"signature", "0123456789abcdef0123456789abcdef01234567"},
 			}
 			fuzzed := []string{taskID, replayURL, message, code, fileID}
-			example, _ := ExampleFields(event)
+			example, _ := ExampleFields(DefaultProduct, event)
 			for j, field := range example {
 				if j < len(fuzzed) {
 					field.Value = fuzzed[j]

@@ -1,7 +1,8 @@
-// Package verify checks and normalizes ZEGOCLOUD server callbacks of the
-// family signed over callbacksecret, timestamp and nonce: the Media File
-// Merge Completed callback (event "compose") and the events listed by
-// SupportedEvents, each with its own table of field rules (events.go).
+// Package verify checks and normalizes ZEGOCLOUD server callbacks, which
+// every ZEGO product signs over callbacksecret, timestamp and nonce: RTC's
+// Media File Merge Completed callback (event "compose"), and the events of
+// each product listed by Products (see Events), each with its own table of
+// field rules (events*.go) under its product's envelope (products.go).
 //
 // It accepts the three shapes ZEGO sends (a JSON object whose values may be
 // URL-encoded, a wholly URL-encoded JSON object, and a form), applies strict
@@ -33,8 +34,12 @@ type Options struct {
 	// AppSecrets is set: then its apps are the allowlist. Every allowed app
 	// needs a secret, its own or one of Secrets.
 	AppIDs []uint32
-	// Events are the accepted event names, each one of SupportedEvents;
-	// empty accepts DefaultEvent.
+	// Product is the ZEGO product whose callbacks are verified, one of
+	// Products; empty is DefaultProduct.
+	Product string
+	// Events are the accepted event names, each one of the product's
+	// Events; empty accepts DefaultEvent for rtc and is an error for any
+	// other product.
 	Events []string
 	// MaxAge bounds |now - timestamp|, in the past and in the future. It
 	// must be positive.
@@ -46,6 +51,7 @@ type Options struct {
 // Verifier checks callbacks against fixed Options. It is safe for
 // concurrent use.
 type Verifier struct {
+	product       *product
 	secrets       []string
 	appSecrets    map[uint32][]string
 	appIDs        []uint32
@@ -62,7 +68,12 @@ func New(opts Options) (*Verifier, error) {
 	if slices.Contains(opts.Secrets, "") {
 		return nil, errors.New("verify: a secret is empty")
 	}
+	p := productNamed(opts.Product)
+	if p == nil {
+		return nil, fmt.Errorf("verify: %w", CheckProduct(opts.Product))
+	}
 	v := &Verifier{
+		product:       p,
 		secrets:       slices.Clone(opts.Secrets),
 		appSecrets:    make(map[uint32][]string, len(opts.AppSecrets)),
 		appIDs:        slices.Clone(opts.AppIDs),
@@ -74,8 +85,8 @@ func New(opts Options) (*Verifier, error) {
 		if !isToken(event, maxEventBytes, false) {
 			return nil, fmt.Errorf("verify: event %q is not an event name (1 to 64 letters, digits or underscores)", event)
 		}
-		if !slices.Contains(SupportedEvents(), event) {
-			return nil, fmt.Errorf("verify: event %q is not supported (supported: %s)", event, strings.Join(SupportedEvents(), ", "))
+		if supported := Events(p.name); !slices.Contains(supported, event) {
+			return nil, fmt.Errorf("verify: event %q is not supported for product %s (supported: %s)", event, p.name, strings.Join(supported, ", "))
 		}
 	}
 	for appID, secrets := range opts.AppSecrets {
@@ -102,6 +113,9 @@ func New(opts Options) (*Verifier, error) {
 		}
 	}
 	if len(v.events) == 0 {
+		if p != rtcProduct {
+			return nil, fmt.Errorf("verify: product %s needs its events listed", p.name)
+		}
 		v.events = []string{DefaultEvent}
 	}
 	if v.now == nil {
@@ -111,13 +125,21 @@ func New(opts Options) (*Verifier, error) {
 }
 
 // Verify parses body and checks it, in this order: decoding, required
-// fields, field formats, app allowlist, signature, timestamp window, event.
+// fields, field formats, app allowlist, signature, timestamp window,
+// product, event.
 // On error, the fields decoded so far are returned for logging.
 func (v *Verifier) Verify(body []byte) (c Callback, err error) {
-	if err = parse(body, &c); err != nil {
-		return c, err
+	switch err = parse(body, v.product, &c); {
+	case err == nil:
+		return c, v.check(&c)
+	case err == errForeign:
+		// Another product's callback: refused as such once it proves
+		// genuine, so that a forgery learns nothing more than elsewhere.
+		if err = v.check(&c); err == nil || err == ErrEventNotAllowed {
+			err = ErrWrongProduct
+		}
 	}
-	return c, v.check(&c)
+	return c, err
 }
 
 // AppIDs is the effective allowlist, sorted; empty allows any app.

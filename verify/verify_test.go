@@ -45,6 +45,7 @@ var sentinels = map[string]error{
 	"event_not_allowed":    verify.ErrEventNotAllowed,
 	"replayed_signature":   verify.ErrReplayedSignature,
 	"in_flight":            verify.ErrInFlight,
+	"wrong_product":        verify.ErrWrongProduct,
 }
 
 func TestSentinelReasons(t *testing.T) {

@@ -1,8 +1,9 @@
 // Package verifytest holds the public test vectors for ZEGO callbacks,
 // shared by every test suite in this module. compose.json is a verbatim
 // copy of the project's shared vectors; .ci/run fails if they drift.
-// events.json holds the vectors of every other supported event, written by
-// events_gen.py.
+// events.json holds the vectors of every other supported RTC event, written
+// by events_gen.py; products.json those of every event of the other
+// products, written by products_gen.py.
 package verifytest
 
 import (
@@ -17,6 +18,9 @@ var composeJSON []byte
 
 //go:embed events.json
 var eventsJSON []byte
+
+//go:embed products.json
+var productsJSON []byte
 
 // Set is the whole vector file.
 type Set struct {
@@ -92,7 +96,9 @@ type EventSet struct {
 // EventCase is one callback body of an event other than compose, in one of
 // the shapes ZEGO sends, and what verification must make of it.
 type EventCase struct {
-	Name        string `json:"name"`
+	Name string `json:"name"`
+	// Product is the case's ZEGO product; "" in events.json is rtc.
+	Product     string `json:"product"`
 	Event       string `json:"event"`
 	Note        string `json:"note"`
 	Now         int64  `json:"now"`
@@ -124,6 +130,26 @@ func Events() (*EventSet, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Products parses the embedded vectors of the products other than rtc
+// (products.json, written by products_gen.py).
+func Products() (*EventSet, error) {
+	s := new(EventSet)
+	if err := json.Unmarshal(productsJSON, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// LoadProducts parses the product vectors or fails the test.
+func LoadProducts(t testing.TB) *EventSet {
+	t.Helper()
+	s, err := Products()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // LoadEvents parses the event vectors or fails the test.

@@ -1,0 +1,227 @@
+package caddymodule_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
+	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
+)
+
+// productSite receives every event of product at /zego/<product>.
+func productSite(product, options string, up string) site {
+	return site{path: "/zego/" + product, options: "product " + product + "\nevents all\n" + options, upstream: up,
+		proxy: "header_up X-Zego-Product {http.zego.product}"}
+}
+
+// postTo posts body to path on the test's HTTP port.
+func postTo(t *testing.T, path, contentType, body string) (*http.Response, []byte) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	return doRetrying(t, client, func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d%s", httpPort, path), strings.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", contentType)
+		}
+		return req, err
+	})
+}
+
+// TestCaddyProductVectors sends every vector of every product besides rtc
+// through a real Caddy, each to its product's route: the upstream gets the
+// exact normalized document, the Idempotency-Key computed with sha256sum,
+// and {http.zego.product}. The vectors are old, so max_age reaches them.
+func TestCaddyProductVectors(t *testing.T) {
+	v := verifytest.LoadProducts(t)
+	for _, product := range verify.Products()[1:] {
+		t.Run(product, func(t *testing.T) {
+			up := newUpstream(t)
+			oldest := time.Now()
+			for _, tc := range v.Cases {
+				if tc.Product == product && tc.NowTime().Before(oldest) {
+					oldest = tc.NowTime()
+				}
+			}
+			// Dedupe off: each event's shapes are one occurrence.
+			options := fmt.Sprintf("max_age %ds\ndedupe off", int(time.Since(oldest).Seconds())+3600)
+			startSites(t, v.Secret, "", productSite(product, options, up.URL))
+			ran := 0
+			for _, tc := range v.Cases {
+				if tc.Product != product {
+					continue
+				}
+				ran++
+				before := len(up.received())
+				resp, body := postTo(t, "/zego/"+product, tc.ContentType, tc.Body)
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("%s: status %d %q", tc.Name, resp.StatusCode, body)
+				}
+				got := up.received()
+				if len(got) != before+1 {
+					t.Fatalf("%s: upstream got %d requests, want 1", tc.Name, len(got)-before)
+				}
+				last := got[len(got)-1]
+				var want bytes.Buffer
+				if err := json.Compact(&want, tc.Expect.Normalized); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(last.body, want.Bytes()) {
+					t.Errorf("%s: upstream got\n%s\nwant\n%s", tc.Name, last.body, want.Bytes())
+				}
+				if key := last.header.Get("Idempotency-Key"); key != tc.Expect.IdempotencyKey {
+					t.Errorf("%s: Idempotency-Key %s, want %s (%s)", tc.Name, key, tc.Expect.IdempotencyKey, tc.Expect.IdempotencyKeyCommand)
+				}
+				if last.header.Get("X-Zego-Event") != tc.Event || last.header.Get("X-Zego-Product") != product {
+					t.Errorf("%s: X-Zego-Event %q, X-Zego-Product %q", tc.Name, last.header.Get("X-Zego-Event"), last.header.Get("X-Zego-Product"))
+				}
+			}
+			if ran < len(verify.Events(product)) {
+				t.Errorf("%d vectors for %d events", ran, len(verify.Events(product)))
+			}
+		})
+	}
+}
+
+// productVector returns the first vector of product's event.
+func productVector(t *testing.T, product, event string) verifytest.EventCase {
+	t.Helper()
+	set := verifytest.LoadProducts(t)
+	if product == verify.DefaultProduct {
+		set = verifytest.LoadEvents(t)
+	}
+	for _, tc := range set.Cases {
+		if tc.Product == strings.TrimPrefix(product, verify.DefaultProduct) && tc.Event == event && strings.HasSuffix(tc.Name, "_json") {
+			return tc
+		}
+	}
+	t.Fatalf("no %s %s vector", product, event)
+	return verifytest.EventCase{}
+}
+
+// TestProductsKeptApart: ZIM's room_create on an RTC route, and RTC's on a
+// ZIM route, are refused as wrong_product and never forwarded, though
+// both are genuine: ZEGO sends each product to its own URL.
+func TestProductsKeptApart(t *testing.T) {
+	up := newUpstream(t)
+	zim := productSite("zim", "", up.URL)
+	zim.port = secondHTTPPort
+	startSites(t, dedupeSecret, "", site{options: "events all", upstream: up.URL}, zim)
+	for _, c := range []struct {
+		port          int
+		path, product string
+	}{{httpPort, "/zego/compose", "zim"}, {secondHTTPPort, "/zego/zim", "rtc"}} {
+		body := resign(t, productVector(t, c.product, "room_create").Body, dedupeSecret, nil)
+		got := postRetrying(t, &http.Client{}, fmt.Sprintf("http://localhost:%d%s", c.port, c.path), body)
+		if got.status != http.StatusUnprocessableEntity || got.body != "wrong_product" {
+			t.Errorf("%s's room_create on %s: %d %q, want 422 wrong_product", c.product, c.path, got.status, got.body)
+		}
+	}
+	if n := len(up.received()); n != 0 {
+		t.Fatalf("the upstream got %d callbacks of the wrong product", n)
+	}
+}
+
+// decidingBackend answers before_send_msg as a ZIM backend does: its
+// status, Content-Type and JSON decision are set per test step.
+type decidingBackend struct {
+	*httptest.Server
+	mu     sync.Mutex
+	status int
+	answer string
+	delay  time.Duration
+	asked  int
+}
+
+func newDecidingBackend(t *testing.T) *decidingBackend {
+	b := &decidingBackend{status: http.StatusOK, answer: `{"result":0}`}
+	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		b.mu.Lock()
+		b.asked++
+		status, answer, delay := b.status, b.answer, b.delay
+		b.mu.Unlock()
+		time.Sleep(delay)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("X-Decision", "backend")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, answer)
+	}))
+	t.Cleanup(b.Close)
+	return b
+}
+
+func (b *decidingBackend) set(status int, answer string, delay time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.status, b.answer, b.delay = status, answer, delay
+}
+
+func (b *decidingBackend) timesAsked() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.asked
+}
+
+// TestBeforeSendMsgAnswerPassesThrough: ZIM's synchronous callback gets
+// the backend's decision as the backend wrote it, whatever its status,
+// with the spool and dedupe on: ZEGO's retry is asked again (never a
+// duplicate answer), a failure is never spooled nor held back, and a
+// backend slower than sync_timeout fails in time; a captured signature
+// still cannot carry another message.
+func TestBeforeSendMsgAnswerPassesThrough(t *testing.T) {
+	backend := newDecidingBackend(t)
+	folder := storageFolder(t)
+	zim := productSite("zim", "sync_timeout 300ms\nspool {\nretry 1h\n}", backend.Listener.Addr().String())
+	zim.proxy = ""
+	startSites(t, dedupeSecret, "storage file_system "+folder, zim)
+	body := resign(t, productVector(t, "zim", "before_send_msg").Body, dedupeSecret, nil)
+	ask := func() (*http.Response, string) {
+		resp, answer := postTo(t, "/zego/zim", "application/json", body)
+		return resp, string(answer)
+	}
+	const decision = `{"result":3,"reason":"blocked word","new_payload":"p"}`
+	backend.set(http.StatusOK, decision, 0)
+	for i := 1; i <= 2; i++ { // ZEGO's first attempt, then its retry
+		resp, answer := ask()
+		if resp.StatusCode != http.StatusOK || answer != decision || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" ||
+			resp.Header.Get("X-Decision") != "backend" || resp.Header.Get("X-Zego-Duplicate") != "" {
+			t.Fatalf("attempt %d: %d %q %v", i, resp.StatusCode, answer, resp.Header)
+		}
+		if n := backend.timesAsked(); n != i {
+			t.Fatalf("attempt %d: the backend was asked %d times", i, n)
+		}
+	}
+	backend.set(http.StatusServiceUnavailable, `{"error":"busy"}`, 0)
+	if resp, answer := ask(); resp.StatusCode != http.StatusServiceUnavailable || answer != `{"error":"busy"}` || resp.Header.Get("X-Zego-Spooled") != "" {
+		t.Fatalf("a failing backend: %d %q %v, want its 503 as it wrote it", resp.StatusCode, answer, resp.Header)
+	}
+	backend.set(http.StatusOK, decision, time.Second)
+	if resp, answer := ask(); resp.StatusCode != http.StatusGatewayTimeout || strings.Contains(answer, "result") {
+		t.Fatalf("a backend slower than sync_timeout: %d %q, want 504", resp.StatusCode, answer)
+	}
+	if files := spoolFiles(t, folder); len(files) != 0 {
+		t.Fatalf("a synchronous callback was spooled: %v", files)
+	}
+	// The same signature with another message: a tampered replay.
+	var tampered map[string]any
+	if err := json.Unmarshal([]byte(body), &tampered); err != nil {
+		t.Fatal(err)
+	}
+	tampered["msg_body"] = "another message"
+	forged, _ := json.Marshal(tampered)
+	asked := backend.timesAsked()
+	if resp, answer := postTo(t, "/zego/zim", "application/json", string(forged)); resp.StatusCode != http.StatusUnauthorized || string(answer) != "replayed_signature" {
+		t.Fatalf("a tampered replay: %d %q", resp.StatusCode, answer)
+	}
+	if backend.timesAsked() != asked {
+		t.Fatal("the backend was asked about a tampered replay")
+	}
+}

@@ -1,0 +1,190 @@
+package verify
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// ZEGO configures one callback URL per product, and the products reuse
+// event names (ZIM's room_create is not RTC's), so a Verifier receives one
+// product, named in Options.Product. Each product is a family envelope (how
+// its callbacks spell the signed fields) and its events' rule tables.
+// Every product found in ZEGO's documentation signs the same way: SHA-1 of
+// the sorted callback secret, timestamp and nonce (ZEGO-FAMILIES §1).
+
+// DefaultProduct is the product of a Verifier whose Options.Product is "".
+const DefaultProduct = "rtc"
+
+// Envelope is how one product's callbacks spell the envelope: the member
+// names of the identifying and signed fields, and the timestamp's unit.
+// Milliseconds: the timestamp is always in milliseconds, as the pages state
+// and every example shows; otherwise thirteen digits are milliseconds and
+// fewer are seconds (RTC's pages show both; ZIM's contradict themselves).
+// The window applies in seconds either way.
+type Envelope struct {
+	AppID, Event, Timestamp, Nonce, Signature string
+	Milliseconds                              bool
+	// Numeric: the event member holds a number (Cloud Recording's
+	// event_type); each event's table gives its number, and the document
+	// carries both the name and the number ("event_type").
+	Numeric bool
+}
+
+// product is one ZEGO product's callbacks.
+type product struct {
+	name     string
+	envelope Envelope
+	// doc is the page that lists the product's callbacks and how they are
+	// signed.
+	doc    string
+	events []*eventSpec
+}
+
+// lowerCaseFamily is RTC's, ZIM's and Super Board's envelope.
+var lowerCaseFamily = Envelope{AppID: "appid", Event: "event", Timestamp: "timestamp", Nonce: "nonce", Signature: "signature"}
+
+// rtcProduct's events are compose (hand-tuned rules in callback.go) and
+// rtcEvents.
+var rtcProduct = &product{
+	name: "rtc", envelope: lowerCaseFamily, events: rtcEvents,
+	doc: "https://www.zegocloud.com/docs/real-time-video-server/callback/receiving-callback",
+}
+
+// products lists every supported product, rtc first.
+var products = []*product{rtcProduct, zimProduct, aiAgentProduct, asrProduct}
+
+// unsupportedProducts are ZEGO products the edge cannot verify, and why.
+var unsupportedProducts = map[string]string{
+	"mini_game": "Mini-game's pages give three incompatible signature methods (md5 of the unsorted AppId, SignatureNonce, CallbackSecret and Timestamp on " +
+		"https://www.zegocloud.com/docs/mini-game-server/making-api-requests; the sorted sha1 on " +
+		"https://doc-zh.zego.im/mini-game-server/callback/report-game-info-barrage; an example signature that is base64 of 20 bytes), so none can be checked",
+}
+
+// Products lists the supported products, rtc first.
+func Products() []string {
+	names := make([]string, len(products))
+	for i, p := range products {
+		names[i] = p.name
+	}
+	return names
+}
+
+// CheckProduct says why name is not a supported product, or nil when it is.
+func CheckProduct(name string) error {
+	if productNamed(name) != nil {
+		return nil
+	}
+	if why, known := unsupportedProducts[name]; known {
+		return fmt.Errorf("product %s is not supported: %s", name, why)
+	}
+	return fmt.Errorf("product must be one of %s", strings.Join(Products(), ", "))
+}
+
+// productNamed returns a supported product, "" being DefaultProduct, or nil.
+func productNamed(name string) *product {
+	if name == "" {
+		return rtcProduct
+	}
+	for _, p := range products {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// spec returns the rules of one of the product's events other than
+// compose, or nil.
+func (p *product) spec(event string) *eventSpec {
+	for _, spec := range p.events {
+		if spec.name == event {
+			return spec
+		}
+	}
+	return nil
+}
+
+// specFor returns the rules of the event the envelope's event member
+// names, by name or, for a numeric family, by number; nil for an event
+// the product does not have.
+func (p *product) specFor(event value) *eventSpec {
+	if !p.envelope.Numeric {
+		if event.kind != kindString || p == rtcProduct && event.text == DefaultEvent {
+			return nil
+		}
+		return p.spec(event.text)
+	}
+	if event.kind != kindString && event.kind != kindInteger || !isDigits(event.text) || event.text == "" {
+		return nil
+	}
+	code, ok := parseDigits(event.text, math.MaxUint32)
+	for _, spec := range p.events {
+		if ok && uint64(spec.code) == code {
+			return spec
+		}
+	}
+	return nil
+}
+
+// Events lists the events of a supported product ("" is DefaultProduct),
+// in the order of its tables (compose first for rtc); nil for any other.
+func Events(productName string) []string {
+	p := productNamed(productName)
+	if p == nil {
+		return nil
+	}
+	var names []string
+	if p == rtcProduct {
+		names = append(names, DefaultEvent)
+	}
+	for _, spec := range p.events {
+		names = append(names, spec.name)
+	}
+	return names
+}
+
+// EventDoc returns what one of a product's events means and the address of
+// ZEGO's page for it; ok is false for an unsupported product or event.
+func EventDoc(productName, event string) (meaning, url string, ok bool) {
+	p := productNamed(productName)
+	switch {
+	case p == nil:
+		return "", "", false
+	case p == rtcProduct && event == DefaultEvent:
+		return composeMeaning, composeDoc, true
+	}
+	if spec := p.spec(event); spec != nil {
+		return spec.meaning, spec.doc, true
+	}
+	return "", "", false
+}
+
+// ExampleFields returns an example of one of a product's events: its own
+// fields (not the envelope), in the order of ZEGO's page, as strings a form
+// or a JSON body can carry (a list or an object as its JSON text). Values
+// come from ZEGO's documented example where it has one, with placeholders
+// replaced. ok is false for an unsupported product or event.
+func ExampleFields(productName, event string) (fields []Field, ok bool) {
+	p := productNamed(productName)
+	switch {
+	case p == nil:
+		return nil, false
+	case p == rtcProduct && event == DefaultEvent:
+		return slices.Clone(composeExample), true
+	}
+	if spec := p.spec(event); spec != nil {
+		return slices.Clone(spec.example), true
+	}
+	return nil, false
+}
+
+// ProductEnvelope returns a supported product's envelope; ok is false for
+// any other.
+func ProductEnvelope(productName string) (e Envelope, ok bool) {
+	if p := productNamed(productName); p != nil {
+		return p.envelope, true
+	}
+	return Envelope{}, false
+}

@@ -1,0 +1,168 @@
+package verify_test
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zegoedge/caddy-zego-callback/verify"
+	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
+)
+
+// productVerifier verifies every event of product with the vectors'
+// secret at now.
+func productVerifier(t *testing.T, product, secret string, maxAge time.Duration, now func() time.Time) *verify.Verifier {
+	t.Helper()
+	v, err := verify.New(verify.Options{Product: product, Secrets: []string{secret}, Events: verify.Events(product), MaxAge: maxAge, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestProductVectors: every event of every product besides rtc, from
+// ZEGO's examples and signed with sha1sum, verifies on its product's
+// verifier, gives the hand-written document byte for byte and the
+// IdempotencyID computed with sha256sum.
+func TestProductVectors(t *testing.T) {
+	v := verifytest.LoadProducts(t)
+	covered := map[string]bool{}
+	for _, tc := range v.Cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			c, err := productVerifier(t, tc.Product, v.Secret, v.MaxAge(), tc.NowTime).Verify([]byte(tc.Body))
+			checkOutcome(t, c, err, tc.Expect.Reason, tc.Expect.Normalized)
+			if id := c.IdempotencyID(); hex.EncodeToString(id[:]) != tc.Expect.IdempotencyKey {
+				t.Errorf("IdempotencyID = %x, want %s (%s)", id, tc.Expect.IdempotencyKey, tc.Expect.IdempotencyKeyCommand)
+			}
+			if c.Event != tc.Event || c.Product() != tc.Product {
+				t.Errorf("product %q event %q, want %s %s", c.Product(), c.Event, tc.Product, tc.Event)
+			}
+			covered[tc.Product+" "+tc.Event] = true
+		})
+	}
+	for _, product := range verify.Products()[1:] {
+		for _, event := range verify.Events(product) {
+			if !covered[product+" "+event] {
+				t.Errorf("%s %s: no vector", product, event)
+			}
+		}
+	}
+}
+
+// TestWrongProduct: a genuine callback of another product is refused as
+// wrong_product once its signature is checked (ZIM's room_create on an rtc
+// route, RTC's on a zim route, ASR's ASRResult on an ai_agent route); a
+// forged one is a bad signature, as on its own route.
+func TestWrongProduct(t *testing.T) {
+	products, events := verifytest.LoadProducts(t), verifytest.LoadEvents(t)
+	find := func(set *verifytest.EventSet, product, event string) verifytest.EventCase {
+		for _, tc := range set.Cases {
+			if tc.Product == product && tc.Event == event {
+				return tc
+			}
+		}
+		t.Fatalf("no %s %s vector", product, event)
+		return verifytest.EventCase{}
+	}
+	cases := []struct {
+		route string
+		tc    verifytest.EventCase
+	}{
+		{"rtc", find(products, "zim", "room_create")},
+		{"zim", find(events, "", "room_create")},
+		{"ai_agent", find(products, "asr", "ASRResult")},
+		{"asr", find(products, "ai_agent", "Exception")},
+		{"zim", find(products, "ai_agent", "ASRResult")},
+		{"rtc", find(products, "ai_agent", "LLMResult")},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s on %s", c.tc.Name, c.route), func(t *testing.T) {
+			verifier := productVerifier(t, c.route, products.Secret, products.MaxAge(), c.tc.NowTime)
+			if _, err := verifier.Verify([]byte(c.tc.Body)); !errors.Is(err, verify.ErrWrongProduct) {
+				t.Fatalf("err = %v, want wrong_product", err)
+			}
+			forged := productVerifier(t, c.route, "another secret", products.MaxAge(), c.tc.NowTime)
+			if _, err := forged.Verify([]byte(c.tc.Body)); !errors.Is(err, verify.ErrBadSignature) {
+				t.Fatalf("with another secret: err = %v, want bad_signature", err)
+			}
+		})
+	}
+}
+
+// TestMillisecondTimestamps: the AI Agent's 13-digit timestamp is hashed
+// as the digits received (the vector's signature is sha1sum's over them)
+// and the window applies in seconds.
+func TestMillisecondTimestamps(t *testing.T) {
+	v := verifytest.LoadProducts(t)
+	var tc verifytest.EventCase
+	for _, c := range v.Cases {
+		if c.Product == "ai_agent" && strings.HasSuffix(c.Name, "_json") && strings.Contains(c.Body, `"Timestamp":17`) {
+			tc = c
+			break
+		}
+	}
+	if tc.Body == "" {
+		t.Fatal("no ai_agent vector with a JSON-number timestamp")
+	}
+	c, err := productVerifier(t, "ai_agent", v.Secret, v.MaxAge(), tc.NowTime).Verify([]byte(tc.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := c.SentAt()
+	atEdge := func() time.Time { return sent.Add(v.MaxAge()) }
+	if _, err := productVerifier(t, "ai_agent", v.Secret, v.MaxAge(), atEdge).Verify([]byte(tc.Body)); err != nil {
+		t.Errorf("at max_age: %v", err)
+	}
+	pastEdge := func() time.Time { return sent.Add(v.MaxAge() + time.Second) }
+	if _, err := productVerifier(t, "ai_agent", v.Secret, v.MaxAge(), pastEdge).Verify([]byte(tc.Body)); !errors.Is(err, verify.ErrStaleTimestamp) {
+		t.Errorf("past max_age: %v, want stale_timestamp", err)
+	}
+}
+
+func TestProductOptions(t *testing.T) {
+	if got := verify.Products(); !slices.Equal(got, []string{"rtc", "zim", "ai_agent", "asr"}) {
+		t.Errorf("Products = %v", got)
+	}
+	if err := verify.CheckProduct("mini_game"); err == nil || !strings.Contains(err.Error(), "signature methods") {
+		t.Errorf("mini_game: %v", err)
+	}
+	if err := verify.CheckProduct("zoom"); err == nil || !strings.Contains(err.Error(), "rtc, zim, ai_agent, asr") {
+		t.Errorf("an unknown product: %v", err)
+	}
+	if _, err := verify.New(verify.Options{Product: "zim", Secrets: []string{"s"}, MaxAge: time.Minute}); err == nil {
+		t.Error("a zim verifier without events")
+	}
+	if _, err := verify.New(verify.Options{Product: "zim", Secrets: []string{"s"}, MaxAge: time.Minute, Events: []string{"compose"}}); err == nil {
+		t.Error("a zim verifier accepting compose")
+	}
+	for _, product := range verify.Products() {
+		for _, event := range verify.Events(product) {
+			meaning, url, ok := verify.EventDoc(product, event)
+			if !ok || meaning == "" || !strings.HasPrefix(url, "https://") {
+				t.Errorf("EventDoc(%s, %s) = %q, %q, %v", product, event, meaning, url, ok)
+			}
+			if _, ok := verify.ExampleFields(product, event); !ok {
+				t.Errorf("ExampleFields(%s, %s) unknown", product, event)
+			}
+		}
+	}
+}
+
+// TestSynchronous: only ZIM's before_send_msg waits for the backend's
+// answer.
+func TestSynchronous(t *testing.T) {
+	v := verifytest.LoadProducts(t)
+	for _, tc := range v.Cases {
+		c, err := productVerifier(t, tc.Product, v.Secret, v.MaxAge(), tc.NowTime).Verify([]byte(tc.Body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.Name, err)
+		}
+		if want := tc.Product == "zim" && tc.Event == "before_send_msg"; c.Synchronous() != want {
+			t.Errorf("%s: Synchronous() = %v", tc.Name, c.Synchronous())
+		}
+	}
+}
