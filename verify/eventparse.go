@@ -653,7 +653,7 @@ func (c *Callback) eventIdempotencyID() [16]byte {
 	b := strconv.AppendUint(buf[:0], uint64(c.AppID), 10)
 	b = append(b, 0)
 	b = append(b, c.Event...)
-	b = appendKeys(b, c.event.spec.fields, c.event.values)
+	b = appendKeys(b, c.event.spec.fields, c.event.values, c.rawTimestamp)
 	if c.event.spec.keyTimestamp {
 		b = append(b, 0)
 		b = append(b, c.rawTimestamp...)
@@ -663,16 +663,19 @@ func (c *Callback) eventIdempotencyID() [16]byte {
 
 // appendKeys appends each key field's text, NUL before each, in table
 // order, a nested object's in its place; a list key is its JSON text.
-func appendKeys(b []byte, rules []fieldRule, values []fieldValue) []byte {
+func appendKeys(b []byte, rules []fieldRule, values []fieldValue, rawTimestamp string) []byte {
 	for j := range rules {
 		rule, v := &rules[j], &values[j]
 		switch {
 		case rule.kind == ruleObject && v.present:
-			b = appendKeys(b, rule.members, v.objects[0].values)
+			b = appendKeys(b, rule.members, v.objects[0].values, rawTimestamp)
 		case !rule.key:
 		case rule.kind == ruleStrings:
 			b = append(b, 0)
 			b = v.appendJSON(b, rule)
+		case !v.present && rule.orTimestamp:
+			b = append(b, 0)
+			b = append(b, rawTimestamp...)
 		default:
 			b = append(b, 0)
 			b = append(b, v.text...)

@@ -113,6 +113,11 @@ type fieldRule struct {
 	// key: part of the dedupe key, in table order (a nested member's in
 	// its place in the table).
 	key bool
+	// orTimestamp: a key that, when absent, the timestamp as received
+	// stands in for (the AI Agent's Sequence, missing from some of ZEGO's
+	// examples): without it every such callback of one instance would be
+	// one occurrence, and all but the first would be dropped as retries.
+	orTimestamp bool
 	// members are the rules of an object's documented members.
 	members []fieldRule
 	// items bounds a list's elements; 0 is maxListLen.

@@ -26,12 +26,15 @@ var pascalCaseMillisFamily = Envelope{AppID: "AppId", Event: "Event", Timestamp:
 //	AgentId          String           no   id, 256 bytes
 //	Name             String           no   text, 1024 bytes
 //	RoomId           String           no   id, 256 bytes
-//	Sequence         Number           no   uint <= 2^53-1 ("ensuring orderliness but not necessarily continuity")
+//	Sequence         Number           no   big id: its exact digits, as a string (the page's "ensuring orderliness but
+//	                                       not necessarily continuity"; its values exceed 2^53)
 //	Data             Object           no   object, per event (below)
 //
 // Dedupe key: AgentInstanceId and Sequence (with the event, as for every
 // event): Sequence orders one instance's callbacks, so it tells one from
-// the next; an event sent once per instance (created, deleted) needs none.
+// the next. The page's ASRResult, LLMResult and Exception examples carry
+// no Sequence: there the timestamp as received stands in, so distinct
+// results are all delivered (a retry ZEGO re-signs is delivered again).
 const aiAgentDoc = "https://www.zegocloud.com/docs/aiagent-server/callbacks/receiving-callback"
 
 // aiAgentEvent is one AI Agent event: the common fields, then Data with
@@ -45,7 +48,7 @@ func aiAgentEvent(name, meaning string, data []fieldRule, example []Field) *even
 			{name: "AgentId", kind: ruleID, max: maxIDBytes},
 			{name: "Name", kind: ruleText, max: maxTextBytes},
 			{name: "RoomId", kind: ruleID, max: maxIDBytes, role: roleRoomID},
-			{name: "Sequence", kind: ruleUint, max: maxExactInteger, key: true},
+			{name: "Sequence", kind: ruleBigID, key: true, orTimestamp: true},
 			{name: "Data", kind: ruleObject, max: maxObjectBytes, members: data},
 		},
 		example: append([]Field{{"AgentInstanceId", "1912124734317838336"}, {"AgentUserId", "agent_user_1"}, {"AgentId", "agent_1"},
@@ -102,9 +105,9 @@ var aiAgentProduct = &product{
 				{name: "LLMTTFT", kind: ruleNumber}, {name: "LLMTPS", kind: ruleNumber},
 				{name: "TTSAudioFirstFrameTime", kind: ruleNumber}, {name: "TotalCost", kind: ruleNumber}}}},
 			[]Field{{"Data", `{"Code":0,"DeletedTimestamp":1745502913000,"LatencyData":{"LLMTTFT":520,"LLMTPS":31.5,"TTSAudioFirstFrameTime":300,"TotalCost":1100}}`}}),
-		//	Data: Round Number, MetaInfo (the model's metadata, as sent)
+		//	Data: Round Number, MetaInfo Object (the model's metadata: its members kept as sent)
 		aiAgentEvent("AgentInstanceMetaInfo", "the language model's metadata for a round", []fieldRule{
-			roundMember, {name: "MetaInfo", kind: ruleJSONText, max: maxJSONBytes}},
+			roundMember, {name: "MetaInfo", kind: ruleObject, max: maxJSONBytes}},
 			[]Field{{"Data", `{"Round":650459806,"MetaInfo":"{\"model\":\"example\"}"}`}}),
 		//	Deprecated, yet AgentInstanceStatus's example still sends it:
 		//	Data as AgentInstanceStatus's.

@@ -40,7 +40,10 @@ func zimAttributes(withAutoDelete bool) fieldRule {
 }
 
 // zimMessageFields are send_msg's fields; bot_msg has the same but source.
-func zimMessageFields(withSource bool, userList fieldRule) []fieldRule {
+// msg_id is empty when the server API sends one message to many users:
+// each recipient's ID is then in user_list, and the timestamp stands in
+// for msg_id in the dedupe key.
+func zimMessageFields(withSource bool) []fieldRule {
 	fields := []fieldRule{
 		{name: "from_user_id", kind: ruleID, max: maxIDBytes},
 		{name: "conv_type", kind: ruleEnum, names: convTypeNames},
@@ -53,11 +56,16 @@ func zimMessageFields(withSource bool, userList fieldRule) []fieldRule {
 	}
 	return append(fields,
 		fieldRule{name: "msg_body", kind: ruleText, max: maxMessageBytes},
-		fieldRule{name: "msg_id", kind: ruleID, required: true, max: maxIDBytes, key: true},
+		fieldRule{name: "payload", kind: ruleText, max: maxMessageBytes},
+		fieldRule{name: "msg_id", kind: ruleID, max: maxIDBytes, key: true, orTimestamp: true},
 		fieldRule{name: "msg_seq", kind: ruleUint, max: maxExactInteger},
 		fieldRule{name: "msg_time", kind: ruleUint, max: maxExactInteger},
 		fieldRule{name: "send_result", kind: ruleInt},
-		userList,
+		fieldRule{name: "user_list", kind: ruleObjects, max: maxMemberListBytes, items: maxMemberList, members: []fieldRule{
+			{name: "UserId", kind: ruleID, max: maxIDBytes},
+			{name: "MsgId", kind: ruleID, max: maxIDBytes},
+			{name: "MsgSeq", kind: ruleUint, max: maxExactInteger},
+		}},
 	)
 }
 
@@ -288,20 +296,21 @@ var zimProduct = &product{
 		},
 		// send_msg — Message sent.
 		//	from_user_id String, conv_type Int, conv_id String, msg_type Int, sub_msg_type Int,
-		//	source Int, msg_body String, msg_id String, msg_seq Int, msg_time Int ms,
-		//	send_result Int, user_list Array (members not documented: kept as sent)
-		// Dedupe key: msg_id.
+		//	source Int, msg_body String, payload String (in the example, not the table),
+		//	msg_id String (empty for the server API's batch sends), msg_seq Int,
+		//	msg_time Int ms, send_result Int, user_list Array of {UserId String,
+		//	MsgId String, MsgSeq Int} (a batch send's recipients)
+		// Dedupe key: msg_id, or the timestamp when it is empty.
 		{
 			name: "send_msg", meaning: "a chat message was sent", doc: zimDoc + "message-sent",
-			fields:  zimMessageFields(true, fieldRule{name: "user_list", kind: ruleObjects, max: maxMemberListBytes, items: maxMemberList}),
+			fields:  zimMessageFields(true),
 			example: []Field{{"from_user_id", "sender"}, {"conv_type", "0"}, {"conv_id", "receiver"}, {"msg_type", "1"}, {"sub_msg_type", "0"}, {"source", "0"}, {"msg_body", "hello"}, {"msg_id", "1234232421343"}, {"msg_seq", "1"}, {"msg_time", "1499676968000"}, {"send_result", "0"}},
 		},
 		// bot_msg — One to one conversation bot message sent.
-		//	as send_msg without source; user_list Array of {UserId String, MsgId String}
+		//	as send_msg without source (the example has UserId and MsgId in user_list)
 		{
 			name: "bot_msg", meaning: "a message was sent to a chat bot", doc: zimDoc + "one-to-one-conversation-bot-message-sent",
-			fields: zimMessageFields(false, fieldRule{name: "user_list", kind: ruleObjects, max: maxMemberListBytes, items: maxMemberList, members: []fieldRule{
-				{name: "UserId", kind: ruleID, max: maxIDBytes}, {name: "MsgId", kind: ruleID, max: maxIDBytes}}}),
+			fields:  zimMessageFields(false),
 			example: []Field{{"from_user_id", "sender"}, {"conv_type", "0"}, {"conv_id", "bot_1"}, {"msg_type", "1"}, {"sub_msg_type", "0"}, {"msg_body", "hello"}, {"msg_id", "1234232421344"}, {"msg_seq", "2"}, {"msg_time", "1499676969000"}, {"send_result", "0"}, {"user_list", `[{"UserId":"bot_1","MsgId":"1234232421345"}]`}},
 		},
 	},

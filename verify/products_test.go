@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -165,4 +166,73 @@ func TestSynchronous(t *testing.T) {
 			t.Errorf("%s: Synchronous() = %v", tc.Name, c.Synchronous())
 		}
 	}
+}
+
+// TestAbsentKeyTakesTheTimestamp: a send_msg of the server API's batch
+// send has an empty msg_id, and the AI Agent's ASRResult example has no
+// Sequence; keyed on the rest alone, every later message or result would
+// be dropped as a retry of the first. The timestamp as received stands in:
+// a retry of one callback has one key, two callbacks have two.
+func TestAbsentKeyTakesTheTimestamp(t *testing.T) {
+	v := verifytest.LoadProducts(t)
+	cases := []struct{ product, event, emptied, timestamp string }{
+		{"zim", "send_msg", "msg_id", "1679553626"},
+		{"ai_agent", "ASRResult", "Sequence", "1745502314000"},
+	}
+	for _, c := range cases {
+		t.Run(c.product+" "+c.event, func(t *testing.T) {
+			var tc verifytest.EventCase
+			for _, vc := range v.Cases {
+				if vc.Product == c.product && vc.Event == c.event && strings.HasSuffix(vc.Name, "_json") {
+					tc = vc
+				}
+			}
+			tsName, nonceName, sigName := "timestamp", "nonce", "signature"
+			if c.product == "ai_agent" {
+				tsName, nonceName, sigName = "Timestamp", "Nonce", "Signature"
+			}
+			resigned := func(timestamp string) []byte {
+				decoder := json.NewDecoder(strings.NewReader(tc.Body))
+				decoder.UseNumber()
+				var fields map[string]any
+				if err := decoder.Decode(&fields); err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := fields[c.emptied]; ok {
+					fields[c.emptied] = ""
+				}
+				fields[tsName] = json.Number(timestamp)
+				fields[sigName] = verify.Sign(v.Secret, timestamp, fields[nonceName].(string))
+				out, err := json.Marshal(fields)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			keyOf := func(body []byte) [16]byte {
+				c, err := productVerifier(t, c.product, v.Secret, 24*365*time.Hour, tc.NowTime).Verify(body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c.IdempotencyID()
+			}
+			first := string(mustField(t, tc.Body, tsName))
+			if keyOf(resigned(first)) != keyOf(resigned(first)) {
+				t.Error("one callback sent twice has two keys")
+			}
+			if keyOf(resigned(first)) == keyOf(resigned(c.timestamp)) {
+				t.Errorf("two callbacks without %s, %s and %s, share a key", c.emptied, first, c.timestamp)
+			}
+		})
+	}
+}
+
+// mustField is a top-level field's JSON text in body.
+func mustField(t *testing.T, body, name string) json.RawMessage {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &fields); err != nil {
+		t.Fatal(err)
+	}
+	return fields[name]
 }

@@ -108,6 +108,8 @@ func keyNames(rules []fieldRule, prefix string) []string {
 		switch r := &rules[i]; {
 		case r.kind == ruleObject:
 			names = append(names, keyNames(r.members, prefix+r.name+".")...)
+		case r.orTimestamp:
+			names = append(names, "`"+prefix+r.name+"` (absent: the timestamp as received)")
 		case r.key:
 			names = append(names, "`"+prefix+r.name+"`")
 		}

@@ -241,37 +241,36 @@ EVENTS.append(dict(
 
 EVENTS.append(dict(
     product="zim", event="send_msg",
-    note="ZEGO's example (" + ZIM_DOCS + "Message sent.mdx) with a real signature; conv_id \"\" is absent (\"\"); payload, which send_msg's table does not list, goes to extra; user_list is absent ([]).",
+    note="ZEGO's example (" + ZIM_DOCS + "Message sent.mdx) with a real signature; conv_id \"\" is absent (\"\"); payload is in the example, not in send_msg's table: a field all the same; user_list is absent ([]).",
     body=[("appid", "1"), ("event", "send_msg"), ("nonce", "350176"), ("signature", None), ("timestamp", 1679553625), ("from_user_id", "350176117361"),
           ("conv_type", 2), ("conv_id", ""), ("msg_type", 1), ("msg_body", "msg_body"), ("msg_id", "857639062792568832"), ("payload", "payload"),
           ("msg_time", 1679554146000), ("send_result", 0), ("sub_msg_type", 0)],
     expected_fields=[("from_user_id", "350176117361"), ("conv_type", 2), ("conv_type_name", "group"), ("conv_id", ""), ("msg_type", 1),
-                     ("sub_msg_type", 0), ("source", None), ("msg_body", "msg_body"), ("msg_id", "857639062792568832"), ("msg_seq", None),
-                     ("msg_time", 1679554146000), ("send_result", 0), ("user_list", [])],
-    extra=[("payload", "payload")],
+                     ("sub_msg_type", 0), ("source", None), ("msg_body", "msg_body"), ("payload", "payload"), ("msg_id", "857639062792568832"),
+                     ("msg_seq", None), ("msg_time", 1679554146000), ("send_result", 0), ("user_list", [])],
     key=["857639062792568832"],
 ))
 
 EVENTS.append(dict(
     product="zim", event="bot_msg",
-    note="ZEGO's example (" + ZIM_DOCS + "One to one conversation bot message sent.mdx) with a real signature; repaired: the trailing comma inside each user_list object (invalid JSON) removed. payload, not in bot_msg's table, goes to extra.",
+    note="ZEGO's example (" + ZIM_DOCS + "One to one conversation bot message sent.mdx) with a real signature; repaired: the trailing comma inside each user_list object (invalid JSON) removed. payload, in the example but not in the table, is a field all the same; user_list's MsgSeq is absent (null).",
     body=[("appid", "1"), ("event", "bot_msg"), ("nonce", "350176"), ("signature", None), ("timestamp", 1679553625), ("from_user_id", "350176117361"),
           ("conv_type", 0), ("conv_id", ""), ("msg_type", 1), ("msg_body", "msg_body"), ("msg_id", "857639062792568832"), ("payload", "payload"),
           ("msg_time", 1679554146000), ("send_result", 0), ("sub_msg_type", 0),
           ("user_list", [{"UserId": "userid1", "MsgId": "857639062792568822"}, {"UserId": "userid2", "MsgId": "857639062792568833"}])],
     expected_fields=[("from_user_id", "350176117361"), ("conv_type", 0), ("conv_type_name", "peer"), ("conv_id", ""), ("msg_type", 1),
-                     ("sub_msg_type", 0), ("msg_body", "msg_body"), ("msg_id", "857639062792568832"), ("msg_seq", None),
+                     ("sub_msg_type", 0), ("msg_body", "msg_body"), ("payload", "payload"), ("msg_id", "857639062792568832"), ("msg_seq", None),
                      ("msg_time", 1679554146000), ("send_result", 0),
-                     ("user_list", [{"UserId": "userid1", "MsgId": "857639062792568822"}, {"UserId": "userid2", "MsgId": "857639062792568833"}])],
-    extra=[("payload", "payload")],
+                     ("user_list", [{"UserId": "userid1", "MsgId": "857639062792568822", "MsgSeq": None},
+                                    {"UserId": "userid2", "MsgId": "857639062792568833", "MsgSeq": None}])],
     key=["857639062792568832"],
 ))
 
 # ----------------------------------------------------------- AI Agent ----
 # Every example: AppId 1234567 (a JSON number), Nonce "7450395512627324902",
 # Timestamp 1745502313000 (ms). Dedupe key: AgentInstanceId and Sequence
-# (absent in the first three examples: an empty part); Data's members are
-# no keys.
+# (absent in the first three examples: the timestamp as received stands
+# in); Data's members are no keys.
 
 AGENT = "1912124734317838336"
 AI_NONCE = "7450395512627324902"
@@ -281,12 +280,13 @@ AI_TS = 1745502313000
 def ai_common(instance_fields):
     # AgentInstanceId, AgentUserId, AgentId, Name, RoomId, Sequence as the
     # document writes them; Data follows.
-    d = {"AgentInstanceId": AGENT, "AgentUserId": "", "AgentId": "", "Name": "", "RoomId": "", "Sequence": None}
+    d = {"AgentInstanceId": AGENT, "AgentUserId": "", "AgentId": "", "Name": "", "RoomId": "", "Sequence": ""}
     d.update(instance_fields)
     return list(d.items())
 
 
-FULL = {"AgentUserId": "agent_user_1", "RoomId": "room_1", "Sequence": 1234567890}
+# Sequence is a big identifier: written as a string of its digits.
+FULL = {"AgentUserId": "agent_user_1", "RoomId": "room_1", "Sequence": "1234567890"}
 
 EVENTS.append(dict(
     product="ai_agent", event="ASRResult",
@@ -294,7 +294,7 @@ EVENTS.append(dict(
     body=[("AppId", 1234567), ("AgentInstanceId", AGENT), ("Data", {"UserId": "user_1", "Round": 650459806, "Text": "Hello"}),
           ("Event", "ASRResult"), ("Nonce", AI_NONCE), ("Signature", None), ("Timestamp", AI_TS)],
     expected_fields=ai_common({}) + [("Data", {"UserId": "user_1", "Round": 650459806, "Text": "Hello"})],
-    key=[AGENT, ""],
+    key=[AGENT, str(AI_TS)],
 ))
 
 EVENTS.append(dict(
@@ -303,7 +303,7 @@ EVENTS.append(dict(
     body=[("AppId", 1234567), ("AgentInstanceId", AGENT), ("Data", {"Round": 650459806, "Text": "Hi there, you look full of energy today."}),
           ("Event", "LLMResult"), ("Nonce", AI_NONCE), ("Signature", None), ("Timestamp", AI_TS)],
     expected_fields=ai_common({}) + [("Data", {"Round": 650459806, "Text": "Hi there, you look full of energy today."})],
-    key=[AGENT, ""],
+    key=[AGENT, str(AI_TS)],
     shapes=["json", "json_url_encoded_values"],
 ))
 
@@ -313,7 +313,7 @@ EVENTS.append(dict(
     body=[("AppId", 1234567), ("AgentInstanceId", AGENT), ("Data", {"Code": 1001, "Message": "AI Agent general error"}),
           ("Event", "Exception"), ("Nonce", AI_NONCE), ("Signature", None), ("Timestamp", AI_TS)],
     expected_fields=ai_common({}) + [("Data", {"Code": 1001, "Message": "AI Agent general error", "Round": None})],
-    key=[AGENT, ""],
+    key=[AGENT, str(AI_TS)],
 ))
 
 EVENTS.append(dict(
@@ -377,11 +377,11 @@ EVENTS.append(dict(
 
 EVENTS.append(dict(
     product="ai_agent", event="AgentInstanceMetaInfo",
-    note="ZEGO's example (" + AI_DOCS + ", AgentInstanceMetaInfo) with a real signature; MetaInfo is a JSON object in the example and a json-text rule: written as the string of its JSON text as received.",
+    note="ZEGO's example (" + AI_DOCS + ", AgentInstanceMetaInfo) with a real signature; MetaInfo is an object, its members kept as received.",
     body=[("AppId", 1234567), ("AgentInstanceId", AGENT), ("AgentUserId", "agent_user_1"), ("RoomId", "room_1"), ("Sequence", 1234567890),
           ("Data", {"Round": 123456, "MetaInfo": {"action": "action"}}),
           ("Event", "AgentInstanceMetaInfo"), ("Nonce", AI_NONCE), ("Signature", None), ("Timestamp", AI_TS)],
-    expected_fields=ai_common(FULL) + [("Data", {"Round": 123456, "MetaInfo": "{\"action\":\"action\"}"})],
+    expected_fields=ai_common(FULL) + [("Data", {"Round": 123456, "MetaInfo": {"action": "action"}})],
     key=[AGENT, "1234567890"],
 ))
 
