@@ -93,7 +93,7 @@ func callbackFlagsFrom(flags caddycmd.Flags) (*callbackFlags, error) {
 	if !ok {
 		return nil, fmt.Errorf("--event must be one of %s's: %s", f.product, strings.Join(verify.Events(f.product), ", "))
 	}
-	envelope, _ := verify.ProductEnvelope(f.product)
+	envelope, _ := verify.EventEnvelope(f.product, f.event)
 	f.fields = example
 	set := func(name, value string) {
 		for i := range f.fields {
@@ -168,7 +168,7 @@ func (f *callbackFlags) encode() (body, contentType string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	envelope, _ := verify.ProductEnvelope(c.product)
+	envelope, _ := verify.EventEnvelope(c.product, c.event)
 	unix := c.timestamp
 	if envelope.Milliseconds {
 		unix *= 1000
@@ -182,9 +182,13 @@ func (f *callbackFlags) encode() (body, contentType string, err error) {
 		raw        bool
 	}
 	shaped := c.product != verify.DefaultProduct
+	event := keyValue{envelope.Event, c.event, false}
+	if code, numeric := verify.EventCode(c.product, c.event); numeric {
+		event = keyValue{envelope.Event, strconv.FormatUint(uint64(code), 10), true}
+	}
 	values := []keyValue{
 		{envelope.AppID, strconv.FormatUint(uint64(c.appID), 10), shaped && c.product != "zim"},
-		{envelope.Event, c.event, false},
+		event,
 	}
 	if c.product == verify.DefaultProduct && c.event == verify.DefaultEvent {
 		values = append(values, []keyValue{

@@ -143,7 +143,7 @@ func shortHash(b []byte) [16]byte {
 // returned for logging.
 func Parse(body []byte) (Callback, error) {
 	var c Callback
-	err := parse(body, rtcProduct, &c)
+	err := parse(body, rtcProduct, true, &c)
 	if err == errForeign {
 		err = ErrWrongProduct
 	}
@@ -156,18 +156,32 @@ func Parse(body []byte) (Callback, error) {
 // product's callback with errForeign, for the Verifier to refuse as
 // ErrWrongProduct once its signature is checked (ZEGO signs every product
 // the same way).
-func parse(body []byte, p *product, c *Callback) error {
+//
+// fastPaths enables the shortcuts for the bodies ZEGO sends, which must
+// give the same callback, document and error as the general path they
+// skip (TestFastPathsAgree and FuzzParse compare the two): parsePlainCompose
+// for a compose body, and in the decoder a plain body (printable ASCII, no
+// backslash: its strings need no unescaping, and are clean, so the
+// document copies them), read flat (decodeFlat: string members only,
+// nothing between the tokens). Only tests turn them off.
+func parse(body []byte, p *product, fastPaths bool, c *Callback) error {
 	s := string(body) // the callback's strings are pieces of this one copy
-	if p == rtcProduct && parsePlainCompose(s, c) {
-		return nil // the fast path: a compose body as ZEGO sends it
+	if fastPaths && p == rtcProduct && parsePlainCompose(s, c) {
+		return nil
 	}
-	err := parseAs(s, p, c)
+	return parseGeneral(s, p, fastPaths, c)
+}
+
+// parseGeneral is parse past the compose fast path (Verify calls it after
+// its own copy of that path).
+func parseGeneral(s string, p *product, fastPaths bool, c *Callback) error {
+	err := parseAs(s, p, fastPaths, c)
 	if err == nil && !c.unknownEvent() || errors.Is(err, ErrMalformedBody) || errors.Is(err, ErrDuplicateField) {
 		return err
 	}
 	for _, other := range products {
 		var theirs Callback
-		if other != p && parseAs(s, other, &theirs) == nil && !theirs.unknownEvent() {
+		if other != p && parseAs(s, other, fastPaths, &theirs) == nil && !theirs.unknownEvent() {
 			*c = theirs
 			return errForeign
 		}
@@ -178,25 +192,31 @@ func parse(body []byte, p *product, c *Callback) error {
 // parseAs parses s as one of p's callbacks. An event p does not know gets
 // only the envelope's rules (compose's, for rtc, as it always has): a
 // Verifier refuses it as not allowed once the signature has been checked.
-func parseAs(s string, p *product, c *Callback) error {
+func parseAs(s string, p *product, fastPaths bool, c *Callback) error {
 	var f rawFields
-	if err := decodeBody(s, &f); err != nil {
+	if err := decodeBody(s, fastPaths, &f); err != nil {
 		return err
 	}
-	event := f.known[fieldEvent]
-	if i := fieldIndex(p.envelope.Event); i < 0 {
-		event = value{}
-		if k, ok := f.extraIndex()(p.envelope.Event); ok {
-			event = f.extra[k].value()
+	for _, env := range productEnvelopes[p] {
+		if spec := p.specFor(env, f.member(env.Event)); spec != nil {
+			return f.eventCallback(p, spec, c)
 		}
-	}
-	if spec := p.specFor(event); spec != nil {
-		return f.eventCallback(p, spec, c)
 	}
 	if p == rtcProduct {
 		return f.callback(c)
 	}
 	return f.eventCallback(p, &unknownEventSpec, c)
+}
+
+// member is the value of the body's member name, known or not.
+func (f *rawFields) member(name string) value {
+	if i := fieldIndex(name); i >= 0 {
+		return f.known[i]
+	}
+	if k, ok := f.extraIndex()(name); ok {
+		return f.extra[k].value()
+	}
+	return value{}
 }
 
 // errForeign is parse's answer for another product's callback.

@@ -138,20 +138,20 @@ func (f *rawFields) add(key string, v value) error {
 
 // decodeBody recognizes the wire shape by content, never by Content-Type:
 // a JSON object, a URL-encoded JSON object, or a form.
-func decodeBody(body string, f *rawFields) error {
+func decodeBody(body string, fastPaths bool, f *rawFields) error {
 	body = trimSpace(body)
 	switch {
 	case body == "":
 		return malformed("empty")
 	case body[0] == '{':
 		f.decodeValues = true
-		return decodeJSONObject(body, true, f)
+		return decodeJSONObject(body, true, fastPaths, f)
 	case len(body) >= 3 && body[0] == '%' && body[1] == '7' && (body[2] == 'B' || body[2] == 'b'):
 		decoded, err := url.QueryUnescape(body)
 		if err != nil {
 			return malformed("invalid URL encoding")
 		}
-		return decodeJSONObject(trimSpace(decoded), false, f)
+		return decodeJSONObject(trimSpace(decoded), false, fastPaths, f)
 	case strings.IndexByte(body, '=') >= 0:
 		return decodeForm(body, f)
 	}
@@ -207,12 +207,12 @@ func decodeForm(body string, f *rawFields) error {
 
 // decodeJSONObject reads one JSON object and nothing after it. With
 // urlDecodeValues, a string value holding a valid %XX escape is URL-decoded
-// once with form rules.
-func decodeJSONObject(s string, urlDecodeValues bool, f *rawFields) error {
+// once with form rules. fastPaths: see parse.
+func decodeJSONObject(s string, urlDecodeValues, fastPaths bool, f *rawFields) error {
 	// A body of printable ASCII without a backslash, as ZEGO sends, is valid
 	// UTF-8, and no string in it holds an escape or a character JSON
 	// forbids there: its strings are clean until one is URL-decoded.
-	plain := printableASCII(s) && strings.IndexByte(s, '\\') < 0
+	plain := fastPaths && printableASCII(s) && strings.IndexByte(s, '\\') < 0
 	f.clean = plain
 	if !plain && !utf8.ValidString(s) {
 		return malformed("invalid UTF-8")

@@ -47,7 +47,7 @@ func (f *rawFields) eventCallback(p *product, spec *eventSpec, c *Callback) erro
 		}
 		return value{}
 	}
-	env := &p.envelope
+	env := p.envelopeOf(spec)
 	appID, event, timestamp, nonce, signature := take(env.AppID), take(env.Event), take(env.Timestamp), take(env.Nonce), take(env.Signature)
 	for _, m := range [...]struct {
 		name string
@@ -519,7 +519,7 @@ func (c *Callback) appendEventJSON(dst []byte) []byte {
 	}
 	dst = append(dst, `"event":`...)
 	dst = appendJSONString(dst, c.Event)
-	if c.event.product.envelope.Numeric && c.event.spec != &unknownEventSpec {
+	if c.event.product.envelopeOf(c.event.spec).Numeric && c.event.spec != &unknownEventSpec {
 		dst = append(dst, `,"event_type":`...)
 		dst = strconv.AppendUint(dst, uint64(c.event.spec.code), 10)
 	}

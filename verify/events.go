@@ -149,6 +149,8 @@ type eventSpec struct {
 	synchronous bool
 	// code is the event's number in a numeric family (Envelope.Numeric).
 	code uint32
+	// envelope is the event's own, when it is not its product's.
+	envelope *Envelope
 }
 
 // Field is a field name and its value as a string, as a form would carry it.

@@ -13,9 +13,9 @@ import (
 // It then fills c, which must be zero, and reports true. For any other body
 // it reports false with c zero again, and parse starts over on the general
 // path, which decides the error; so it only has to know when a body is
-// certainly good. FuzzParse holds it to the general path: for every object
-// it parses, the same body with one more member holding an escape (which
-// this path refuses) must give the same callback and document.
+// certainly good. FuzzParse and TestFastPathsAgree hold it to the general
+// path (parse with fastPaths off): every body gives the same callback,
+// document and error either way.
 //
 // The whole body is checked first to be printable ASCII without '\\' or
 // '%': its strings are then clean (see rawFields.clean) and none is

@@ -34,7 +34,9 @@ type Envelope struct {
 
 // product is one ZEGO product's callbacks.
 type product struct {
-	name     string
+	name string
+	// envelope is how the product's callbacks spell the envelope, but for
+	// events with their own (RTC's transcoding and moderation callbacks).
 	envelope Envelope
 	// doc is the page that lists the product's callbacks and how they are
 	// signed.
@@ -42,18 +44,46 @@ type product struct {
 	events []*eventSpec
 }
 
+// envelopeOf is the envelope of spec's callbacks.
+func (p *product) envelopeOf(spec *eventSpec) *Envelope {
+	if spec.envelope != nil {
+		return spec.envelope
+	}
+	return &p.envelope
+}
+
+// envelopes lists the envelopes the product's events use, its own first.
+func (p *product) envelopes() []*Envelope {
+	envelopes := []*Envelope{&p.envelope}
+	for _, spec := range p.events {
+		if spec.envelope != nil && !slices.Contains(envelopes, spec.envelope) {
+			envelopes = append(envelopes, spec.envelope)
+		}
+	}
+	return envelopes
+}
+
+// productEnvelopes is each product's envelopes(), computed once.
+var productEnvelopes = func() map[*product][]*Envelope {
+	m := make(map[*product][]*Envelope, len(products))
+	for _, p := range products {
+		m[p] = p.envelopes()
+	}
+	return m
+}()
+
 // lowerCaseFamily is RTC's, ZIM's and Super Board's envelope.
 var lowerCaseFamily = Envelope{AppID: "appid", Event: "event", Timestamp: "timestamp", Nonce: "nonce", Signature: "signature"}
 
-// rtcProduct's events are compose (hand-tuned rules in callback.go) and
-// rtcEvents.
+// rtcProduct's events are compose (hand-tuned rules in callback.go),
+// rtcEvents and rtcServiceEvents.
 var rtcProduct = &product{
-	name: "rtc", envelope: lowerCaseFamily, events: rtcEvents,
+	name: "rtc", envelope: lowerCaseFamily, events: slices.Concat(rtcEvents, rtcServiceEvents),
 	doc: "https://www.zegocloud.com/docs/real-time-video-server/callback/receiving-callback",
 }
 
 // products lists every supported product, rtc first.
-var products = []*product{rtcProduct, zimProduct, aiAgentProduct, asrProduct}
+var products = []*product{rtcProduct, zimProduct, aiAgentProduct, asrProduct, cloudRecordingProduct, cloudPlayerProduct, digitalHumanProduct, superBoardProduct}
 
 // unsupportedProducts are ZEGO products the edge cannot verify, and why.
 var unsupportedProducts = map[string]string{
@@ -106,22 +136,25 @@ func (p *product) spec(event string) *eventSpec {
 	return nil
 }
 
-// specFor returns the rules of the event the envelope's event member
-// names, by name or, for a numeric family, by number; nil for an event
-// the product does not have.
-func (p *product) specFor(event value) *eventSpec {
-	if !p.envelope.Numeric {
+// specFor returns the rules of the event that env's event member names,
+// by name or, for a numeric family, by number, among the product's events
+// in that envelope; nil for an event the product does not have.
+func (p *product) specFor(env *Envelope, event value) *eventSpec {
+	if !env.Numeric {
 		if event.kind != kindString || p == rtcProduct && event.text == DefaultEvent {
 			return nil
 		}
-		return p.spec(event.text)
+		if spec := p.spec(event.text); spec != nil && p.envelopeOf(spec) == env {
+			return spec
+		}
+		return nil
 	}
 	if event.kind != kindString && event.kind != kindInteger || !isDigits(event.text) || event.text == "" {
 		return nil
 	}
 	code, ok := parseDigits(event.text, math.MaxUint32)
 	for _, spec := range p.events {
-		if ok && uint64(spec.code) == code {
+		if ok && uint64(spec.code) == code && p.envelopeOf(spec) == env {
 			return spec
 		}
 	}
@@ -180,11 +213,33 @@ func ExampleFields(productName, event string) (fields []Field, ok bool) {
 	return nil, false
 }
 
-// ProductEnvelope returns a supported product's envelope; ok is false for
-// any other.
-func ProductEnvelope(productName string) (e Envelope, ok bool) {
-	if p := productNamed(productName); p != nil {
+// EventEnvelope returns the envelope of one of a product's events (for
+// most products, the product's; RTC's transcoding and moderation callbacks
+// have their own); ok is false for an unsupported product or event.
+func EventEnvelope(productName, event string) (e Envelope, ok bool) {
+	p := productNamed(productName)
+	switch {
+	case p == nil:
+		return Envelope{}, false
+	case p == rtcProduct && event == DefaultEvent:
 		return p.envelope, true
 	}
+	if spec := p.spec(event); spec != nil {
+		return *p.envelopeOf(spec), true
+	}
 	return Envelope{}, false
+}
+
+// EventCode returns the number that stands for one of a product's events
+// in a numeric family (Cloud Recording's event_type); numeric is false
+// where the event member holds the name.
+func EventCode(productName, event string) (code uint32, numeric bool) {
+	p := productNamed(productName)
+	if p == nil {
+		return 0, false
+	}
+	if spec := p.spec(event); spec != nil && p.envelopeOf(spec).Numeric {
+		return spec.code, true
+	}
+	return 0, false
 }

@@ -44,14 +44,7 @@ func eventsReference() string {
 	b.WriteString("every other field is forwarded always present (see events.md for the absent values). The dedupe key is\n")
 	b.WriteString("the app, the event, then the fields listed.\n")
 	for _, p := range products {
-		e := p.envelope
-		fmt.Fprintf(&b, "\n## %s\n\n", p.name)
-		unit := "seconds, or milliseconds when 13 digits"
-		if e.Milliseconds {
-			unit = "milliseconds"
-		}
-		fmt.Fprintf(&b, "Envelope: app `%s`, event `%s`, timestamp `%s` (%s), nonce `%s`, signature `%s`. Callbacks: %s\n\n",
-			e.AppID, e.Event, e.Timestamp, unit, e.Nonce, e.Signature, p.doc)
+		fmt.Fprintf(&b, "\n## %s\n\nEnvelope: %s. Callbacks: %s\n\n", p.name, describeEnvelope(&p.envelope), p.doc)
 		b.WriteString("| event | what it means | fields | dedupe key | ZEGO's page |\n|---|---|---|---|---|\n")
 		if p == rtcProduct {
 			fmt.Fprintf(&b, "| `compose` | %s | `task_id` *required*: id, `success`: bool, `code` *required*: integer, `message`: text, `replay_url`: url (*required* when code is 0), `file_id`: id digits | `task_id` | %s |\n", composeMeaning, composeDoc)
@@ -60,6 +53,12 @@ func eventsReference() string {
 			meaning := spec.meaning
 			if spec.synchronous {
 				meaning += " — **synchronous**: the backend's answer goes to ZEGO as written"
+			}
+			if spec.envelope != nil {
+				meaning += " — envelope: " + describeEnvelope(spec.envelope)
+			}
+			if p.envelopeOf(spec).Numeric {
+				meaning = fmt.Sprintf("(%s %d) %s", p.envelopeOf(spec).Event, spec.code, meaning)
 			}
 			var fields []string
 			for i := range spec.fields {
@@ -76,6 +75,20 @@ func eventsReference() string {
 		}
 	}
 	return b.String()
+}
+
+// describeEnvelope says how an envelope spells its members and its
+// timestamp's unit.
+func describeEnvelope(e *Envelope) string {
+	unit := "seconds, or milliseconds when 13 digits"
+	if e.Milliseconds {
+		unit = "milliseconds"
+	}
+	event := "event `" + e.Event + "`"
+	if e.Numeric {
+		event = "event number `" + e.Event + "`"
+	}
+	return fmt.Sprintf("app `%s`, %s, timestamp `%s` (%s), nonce `%s`, signature `%s`", e.AppID, event, e.Timestamp, unit, e.Nonce, e.Signature)
 }
 
 // ruleWords names each rule kind as the reference shows it.

@@ -129,7 +129,13 @@ func New(opts Options) (*Verifier, error) {
 // product, event.
 // On error, the fields decoded so far are returned for logging.
 func (v *Verifier) Verify(body []byte) (c Callback, err error) {
-	switch err = parse(body, v.product, &c); {
+	// parse(body, v.product, true, &c), written out: the fast path then
+	// costs no call (about 20 instructions of 8,650).
+	s := string(body) // the callback's strings are pieces of this one copy
+	if v.product == rtcProduct && parsePlainCompose(s, &c) {
+		return c, v.check(&c)
+	}
+	switch err = parseGeneral(s, v.product, true, &c); {
 	case err == nil:
 		return c, v.check(&c)
 	case err == errForeign:
