@@ -43,11 +43,16 @@ const moderationDoc = "https://www.zegocloud.com/docs/real-time-video-server/cal
 // moderationResult is one of the moderation result events.
 //
 //	Code Number, Message String, TaskId String, ResultTaskId String,
-//	Detail Object {RiskLevel PASS/REVIEW/REJECT, AudioText, Content, ImgUrl,
-//	AudioUrl, PreAudioUrl, RiskDescription, RiskLabel1, RiskLabel2, RiskLabel3,
-//	VadStatus, RiskDetail Object, RiskInfoList and BusinessInfoList Arrays},
+//	Detail Object {RiskLevel PASS/REVIEW/REJECT (typed Number, sent as a
+//	string), AudioText, Content, ImgUrl, AudioUrl, PreAudioUrl,
+//	RiskDescription, RiskLabel1, RiskLabel2, RiskLabel3, VadStatus Number,
+//	RiskDetail Object, RiskInfoList and BusinessInfoList Arrays of Object},
 //	AuxInfo Object {RoomId, UserId, StreamId, ProcessBeginTime and
 //	ProcessFinishTime (ms), or ImgTime (a Beijing-time string)}
+//
+// The audio and video pages share these tables, each event using its part
+// (AudioText for audio, Content or ImgUrl for images); the rest are "" or
+// null. RiskDetail's and the lists' members are kept as sent.
 //
 // Dedupe key: TaskId and ResultTaskId (one result's ID), the timestamp
 // standing in when ResultTaskId is absent.
@@ -70,11 +75,18 @@ func moderationResult(name, meaning, page string) *eventSpec {
 				{name: "RiskLabel1", kind: ruleText, max: maxTextBytes},
 				{name: "RiskLabel2", kind: ruleText, max: maxTextBytes},
 				{name: "RiskLabel3", kind: ruleText, max: maxTextBytes},
+				{name: "VadStatus", kind: ruleInt},
+				{name: "RiskDetail", kind: ruleObject, max: maxObjectBytes},
+				{name: "RiskInfoList", kind: ruleObjects, max: maxObjectBytes},
+				{name: "BusinessInfoList", kind: ruleObjects, max: maxObjectBytes},
 			}},
 			{name: "AuxInfo", kind: ruleObject, max: maxJSONBytes, members: []fieldRule{
 				{name: "RoomId", kind: ruleID, max: maxIDBytes},
 				{name: "UserId", kind: ruleID, max: maxIDBytes},
 				{name: "StreamId", kind: ruleID, max: maxIDBytes},
+				{name: "ProcessBeginTime", kind: ruleUint, max: maxExactInteger},
+				{name: "ProcessFinishTime", kind: ruleUint, max: maxExactInteger},
+				{name: "ImgTime", kind: ruleText, max: 64},
 			}},
 		},
 		example: []Field{{"Code", "0"}, {"Message", "success"}, {"TaskId", "384a8a77aeb352d3ec8144ab4640cc52"}, {"ResultTaskId", "result_1"},

@@ -578,16 +578,26 @@ MOD_AUDIO_RESULT = r'''{"Event":"censor_audio_v2_result","AppId":1,"Timestamp":1
 MOD_VIDEO_AUDIO_RESULT = r'''{"Event":"censor_video_v2_audio_result","AppId":1,"Timestamp":1724743250,"Nonce":"7407715855877898783","Signature":null,"Code":0,"Message":"成功","TaskId":"f5312a47e068e934c05bab75d917e48e","ResultTaskId":"f5312a47e068e934c05bab75d917e48e_s_1_1","Detail":{"RiskLevel":"REJECT","Content":"加个好友吧 qq12345","AudioUrl":"http://xxxxx1.cn-shanghai.oss.xxxxx.com/POST_VIDEOSTREAM%2FPOST_VIDEOSTREAM_AUDIO%xxxxxx%2Ff5312a47e068e934c05bab75d917e48e_s_1_1.mp3?Expires=1720336842&OSSAccessKeyId=LTAI5tLsVBxJ8nhyy5gQVW3K&Signature=rxwlXrBi%2FIc33qq3KK5GWNPD6P4%3D","PreAudioUrl":"http://xxxx1.cn-shanghai.oss.xxxxx.com/POST_VIDEOSTREAM%2FPOST_VIDEOSTREAM_AUDIO%xxxxxxx%2Ff5312a47e068e934c05bab75d917e48e_s_1_1_pre.mp3?Expires=1720336842&OSSAccessKeyId=LTAI5tLsVBxJ8nhyy5gQVW3K&Signature=EkwixrtFuSE3ciqiDMNMcYD%2BBIk%3D","RiskDescription":"广告:联系方式:联系方式","RiskLabel1":"ad","RiskLabel2":"lianxifangshi","RiskLabel3":"lianxifangshi","VadStatus":1,"RiskDetail":{"RiskSource":1001,"AudioText":"加个好友吧 qq12345","MatchedLists":null},"RiskInfoList":[{"RiskLevel":"REJECT","RiskDescription":"广告:联系方式:联系方式","RiskLabel1":"ad","RiskLabel2":"lianxifangshi","RiskLabel3":"lianxifangshi","RiskDetail":{"RiskSource":1001,"AudioText":"加个好友吧 qq12345","MatchedLists":null}},{"RiskLevel":"REJECT","RiskDescription":"广告:联系方式:联系方式","RiskLabel1":"ad","RiskLabel2":"lianxifangshi","RiskLabel3":"lianxifangshi","RiskDetail":{"RiskSource":1001,"AudioText":"加个好友吧 qq12345","MatchedLists":null}}],"BusinessInfoList":[{"ConfidenceLevel":2,"Probability":0.9980469,"BusinessDescription":"语种:普通话:普通话","BusinessLabel1":"language","BusinessLabel2":"Chinese","BusinessLabel3":"Chinese"}]},"AuxInfo":{"RoomId":"room_1","ProcessBeginTime":1717744842377,"ProcessFinishTime":1717744842655,"StreamId":"stream_1"}}'''
 MOD_VIDEO_IMG_RESULT = r'''{"Event":"censor_video_v2_img_result","AppId":1,"Timestamp":1724743250,"Nonce":"7407715855877898783","Signature":null,"Code":0,"Message":"成功","TaskId":"f5312a47e068e934c05bab75d917e48e","ResultTaskId":"f5312a47e068e934c05bab75d917e48e_s_1_1","Detail":{"RiskLevel":"REJECT","ImgUrl":"http://xxxx.cn-shanghai.oss.xxxxx.com/POST_VIDEOSTREAM%2FPOST_VIDEOSTREAM_IMG%xxxxxx%2Ff5312a47e068e934c05bab75d917e48e_vs25_1717744842578756407.jpg?Expires=1720336842&OSSAccessKeyId=LTAI5tLsVBxJ8nhyy5gQVW3K&Signature=eeXh7DUiKlgrCOUTQjU%2B0y8FMrg%3D","RiskDescription":"广告:联系方式:联系方式","RiskLabel1":"ad","RiskLabel2":"lianxifangshi","RiskLabel3":"lianxifangshi","RiskDetail":{"RiskSource":1001,"FaceInfoList":null,"OcrInfo":{"Text":"","MatchedLists":null}},"RiskInfoList":[{"RiskLevel":"REJECT","Probability":0.8550949,"RiskDescription":"广告:联系方式:联系方式","RiskLabel1":"ad","RiskLabel2":"lianxifangshi","RiskLabel3":"lianxifangshi","RiskDetail":{"RiskSource":1002,"FaceInfoList":[{"Name":"xxx","Id":"7dbf511b8de523c8d93873944c2b9bf8","FaceRatio":0.006099537,"Probability":0.7561441,"Location":[487,219,538,281]}],"OcrInfo":{"Text":"加个好友吧 qq12345","MatchedLists":null}}}],"BusinessInfoList":[{"Probability":0.9974654,"ConfidenceLevel":2,"BusinessDescription":"人脸:人脸类型:真人","BusinessLabel1":"face","BusinessLabel2":"renlianleixing","BusinessLabel3":"zhenren","BusinessDetail":{"FaceInfoList":[{"Name":"xxx","Id":"7dbf511b8de523c8d93873944c2b9bf8","FaceRatio":0.006099537,"Probability":0.7561441,"Location":[487,219,538,281]}]}}]},"AuxInfo":{"RoomId":"room_1","ImgTime":"2024-06-07 15:20:42.586","StreamId":"stream_1"}}'''
 
-MOD_DETAIL = ["RiskLevel", "AudioText", "Content", "ImgUrl", "AudioUrl", "PreAudioUrl", "RiskDescription", "RiskLabel1", "RiskLabel2", "RiskLabel3"]
-MOD_AUX = ["RoomId", "UserId", "StreamId"]
+# The documented members of Detail and AuxInfo, in table order, each with
+# what it is when absent: "" for text (URL-decoded as top-level strings
+# are), null for a number or an object, [] for a list of objects.
+MOD_DETAIL = [("RiskLevel", ""), ("AudioText", ""), ("Content", ""), ("ImgUrl", ""), ("AudioUrl", ""), ("PreAudioUrl", ""),
+              ("RiskDescription", ""), ("RiskLabel1", ""), ("RiskLabel2", ""), ("RiskLabel3", ""),
+              ("VadStatus", None), ("RiskDetail", None), ("RiskInfoList", []), ("BusinessInfoList", [])]
+MOD_AUX = [("RoomId", ""), ("UserId", ""), ("StreamId", ""), ("ProcessBeginTime", None), ("ProcessFinishTime", None), ("ImgTime", "")]
 
 
 def documented_first(obj, members):
-    # An object as written: its documented members (text rules) in table
-    # order, "" when absent, URL-decoded as top-level strings are; then the
-    # members the table does not list, as received, in body order.
-    out = {m: form_decoded(obj.get(m, "")) for m in members}
-    out.update((k, v) for k, v in obj.items() if k not in members)
+    # An object as written: its documented members in table order (text
+    # URL-decoded; RiskDetail's and the lists' members, which the table
+    # does not type, as received); then the members the table does not
+    # list, as received, in body order.
+    out = {}
+    for name, absent in members:
+        value = obj.get(name, absent)
+        out[name] = form_decoded(value) if absent == "" else value
+    names = [name for name, _ in members]
+    out.update((k, v) for k, v in obj.items() if k not in names)
     return out
 
 
@@ -596,7 +606,7 @@ def moderation_result(text, page, repairs):
     fields = dict(body)
     return dict(
         product="rtc", event=fields["Event"],
-        note="ZEGO's example (" + RTC_MODERATION_DOCS + page + ".mdx, whose stored copy is the Chinese text) with a real signature (the example's is a placeholder for an unknown secret); repaired: " + repairs + " Detail's AudioUrl, PreAudioUrl and ImgUrl hold valid %XX escapes, so they are URL-decoded once (form rules: %2F is /, %2B is +, %3D is =; an invalid %xx... is kept). VadStatus, RiskDetail, RiskInfoList, BusinessInfoList and AuxInfo's ProcessBeginTime/ProcessFinishTime/ImgTime are on the page but not in the table: undocumented members, written after the table's, as received.",
+        note="ZEGO's example (" + RTC_MODERATION_DOCS + page + ".mdx, whose stored copy is the Chinese text) with a real signature (the example's is a placeholder for an unknown secret); repaired: " + repairs + " Detail's AudioUrl, PreAudioUrl and ImgUrl hold valid %XX escapes, so they are URL-decoded once (form rules: %2F is /, %2B is +, %3D is =; an invalid %xx... is kept). The members of RiskDetail and of the RiskInfoList and BusinessInfoList objects are not typed by the table: kept as received.",
         body=body,
         expected_fields=[("Code", fields["Code"]), ("Message", fields["Message"]), ("TaskId", fields["TaskId"]), ("ResultTaskId", fields["ResultTaskId"]),
                          ("Detail", documented_first(fields["Detail"], MOD_DETAIL)), ("AuxInfo", documented_first(fields["AuxInfo"], MOD_AUX))],
