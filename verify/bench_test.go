@@ -46,6 +46,10 @@ func BenchmarkVerifyForm(b *testing.B) { benchmarkCase(b, "form_urlencoded") }
 
 func BenchmarkVerifyEncodedJSON(b *testing.B) { benchmarkCase(b, "whole_body_url_encoded_json") }
 
+// BenchmarkVerifyEncodedValues: compose with ZEGO's URL-encoded values,
+// which the fast compose path leaves to the decoder (read flat).
+func BenchmarkVerifyEncodedValues(b *testing.B) { benchmarkCase(b, "json_with_url_encoded_values") }
+
 // BenchmarkRejectForged is the rejection path for a forged signature.
 func BenchmarkRejectForged(b *testing.B) { benchmarkCase(b, "forged_signature") }
 
@@ -76,13 +80,13 @@ func BenchmarkBaselineStdlib(b *testing.B) {
 
 // benchmarkProduct is the whole path for a product's JSON vector of event:
 // parse, verify, write the document.
-func benchmarkProduct(b *testing.B, product, event string) {
+func benchmarkProduct(b *testing.B, product, event, shape string) {
 	var tc *verifytest.EventCase
 	var secret string
 	var maxAge time.Duration
 	for _, v := range []*verifytest.EventSet{verifytest.LoadProducts(b), verifytest.LoadEvents(b)} {
 		for i := range v.Cases {
-			if c := &v.Cases[i]; cmp.Or(c.Product, verify.DefaultProduct) == product && c.Event == event && tc == nil && strings.HasSuffix(c.Name, "_json") {
+			if c := &v.Cases[i]; cmp.Or(c.Product, verify.DefaultProduct) == product && c.Event == event && tc == nil && strings.HasSuffix(c.Name, event+"_"+shape) {
 				tc, secret, maxAge = c, v.Secret, v.MaxAge()
 			}
 		}
@@ -108,11 +112,13 @@ func benchmarkProduct(b *testing.B, product, event string) {
 }
 
 // BenchmarkVerifyAIAgentASRResult: the AI Agent's most frequent callback.
-func BenchmarkVerifyAIAgentASRResult(b *testing.B) { benchmarkProduct(b, "ai_agent", "ASRResult") }
+func BenchmarkVerifyAIAgentASRResult(b *testing.B) { benchmarkProduct(b, "ai_agent", "ASRResult", "json") }
 
 // BenchmarkVerifyZIMSendMsg: ZIM's most frequent callback.
-func BenchmarkVerifyZIMSendMsg(b *testing.B) { benchmarkProduct(b, "zim", "send_msg") }
+func BenchmarkVerifyZIMSendMsg(b *testing.B) { benchmarkProduct(b, "zim", "send_msg", "json") }
 
-// BenchmarkVerifyRoomLogin: an RTC event whose values are all strings,
-// which the decoder reads flat.
-func BenchmarkVerifyRoomLogin(b *testing.B) { benchmarkProduct(b, verify.DefaultProduct, "room_login") }
+// BenchmarkVerifyRoomLogin: an RTC event in ZEGO's URL-encoded values,
+// all strings, which the decoder reads flat.
+func BenchmarkVerifyRoomLogin(b *testing.B) {
+	benchmarkProduct(b, verify.DefaultProduct, "room_login", "json_url_encoded_values")
+}
