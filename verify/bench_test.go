@@ -112,7 +112,9 @@ func benchmarkProduct(b *testing.B, product, event, shape string) {
 }
 
 // BenchmarkVerifyAIAgentASRResult: the AI Agent's most frequent callback.
-func BenchmarkVerifyAIAgentASRResult(b *testing.B) { benchmarkProduct(b, "ai_agent", "ASRResult", "json") }
+func BenchmarkVerifyAIAgentASRResult(b *testing.B) {
+	benchmarkProduct(b, "ai_agent", "ASRResult", "json")
+}
 
 // BenchmarkVerifyZIMSendMsg: ZIM's most frequent callback.
 func BenchmarkVerifyZIMSendMsg(b *testing.B) { benchmarkProduct(b, "zim", "send_msg", "json") }
