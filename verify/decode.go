@@ -221,18 +221,25 @@ func decodeJSONObject(s string, urlDecodeValues, fastPaths bool, f *rawFields) e
 	// A plain body without a '%' has no value to URL-decode. Any other body
 	// may have one, written as the JSON escape \u0025.
 	urlDecodeValues = urlDecodeValues && (!plain || strings.IndexByte(s, '%') >= 0)
+	// afterMember: d is past a member, before its ',' or the closing '}'.
+	afterMember := false
 	if plain {
-		if done, err := decodeFlat(s, urlDecodeValues, f); done {
+		resume, resumeAfterMember, err := decodeFlat(s, urlDecodeValues, f)
+		if resume == flatDone || err != nil {
 			return err
 		}
-		*f = rawFields{decodeValues: f.decodeValues, clean: true} // start over
+		d.pos, afterMember = resume, resumeAfterMember
 	}
-	if !d.consume('{') {
-		return malformed("not a JSON object")
+	if d.pos == 0 {
+		if !d.consume('{') {
+			return malformed("not a JSON object")
+		}
+		d.skipSpace()
+		// An empty object: straight to its '}'.
+		afterMember = d.pos < len(d.s) && d.s[d.pos] == '}'
 	}
-	d.skipSpace()
-	if !d.consume('}') {
-		for {
+	for {
+		if !afterMember {
 			d.skipSpace()
 			key, ok := d.readString()
 			if !ok {
@@ -257,13 +264,14 @@ func decodeJSONObject(s string, urlDecodeValues, fastPaths bool, f *rawFields) e
 			if err := f.add(key, v); err != nil {
 				return err
 			}
-			d.skipSpace()
-			if d.consume('}') {
-				break
-			}
-			if !d.consume(',') {
-				return d.syntaxError()
-			}
+		}
+		afterMember = false
+		d.skipSpace()
+		if d.consume('}') {
+			break
+		}
+		if !d.consume(',') {
+			return d.syntaxError()
 		}
 	}
 	d.skipSpace()
@@ -275,23 +283,27 @@ func decodeJSONObject(s string, urlDecodeValues, fastPaths bool, f *rawFields) e
 
 // decodeFlat is the fast path for the body ZEGO sends: a plain object (see
 // decodeJSONObject) of string members with nothing between the tokens. It
-// reports done = false, leaving f partly filled, for any other body: the
-// caller then starts over on the general path. It decides members in the
-// same order as the general path, so the first error is the same one
-// (FuzzParse holds the two paths to the same answers).
-func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (done bool, err error) {
+// reads members into f while they are so, and returns flatDone once the
+// object is read, or where the general path goes on: resume is the index
+// of a member's start (0: the object's), or with afterMember, of what
+// follows a member it read (the general path then reads ',' or '}'). So a
+// body with a number after string members is read once, not twice. It
+// decides members in the same order as the general path, so the first
+// error is the same one (TestFastPathsAgree and FuzzParse hold the two
+// paths to the same answers).
+func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (resume int, afterMember bool, err error) {
 	end := len(s) - 1 // the closing brace
 	if end < 1 || s[0] != '{' || s[end] != '}' {
-		return false, nil
+		return 0, false, nil
 	}
 	i := 1
 	if i == end {
-		return true, nil
+		return flatDone, false, nil
 	}
 	for {
 		// "key":"value", with no quote inside either: the body is plain.
 		if s[i] != '"' {
-			return false, nil
+			return i, false, nil
 		}
 		// A compose field's name is found by its first four bytes and
 		// confirmed whole, with the ":" after it; other keys are read to
@@ -306,40 +318,43 @@ func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (done bool, err er
 		if field < 0 {
 			keyEnd := quoteFrom(s, i+1)
 			if keyEnd < 0 || keyEnd+2 >= end || s[keyEnd+1] != ':' || s[keyEnd+2] != '"' {
-				return false, nil
+				return i, false, nil
 			}
 			key, valueStart = s[i+1:keyEnd], keyEnd+3
 		}
 		valueEnd := quoteFrom(s, valueStart)
 		if valueEnd < 0 {
-			return false, nil
+			return i, false, nil
 		}
 		text := s[valueStart:valueEnd]
 		if urlDecodeValues && hasURLEscape(text) {
 			f.clean = false
 			text = unescapeValue(text)
 			if !utf8.ValidString(text) {
-				return true, malformed("invalid UTF-8 after URL decoding")
+				return flatDone, false, malformed("invalid UTF-8 after URL decoding")
 			}
 		}
 		if field >= 0 { // add, for a name known in advance
 			if f.seen[field] {
-				return true, &fieldError{ErrDuplicateField, fieldNames[field], "given twice"}
+				return flatDone, false, &fieldError{ErrDuplicateField, fieldNames[field], "given twice"}
 			}
 			f.seen[field] = true
 			f.known[field] = value{kindString, text}
 		} else if err := f.add(key, value{kindString, text}); err != nil {
-			return true, err
+			return flatDone, false, err
 		}
 		if i = valueEnd + 1; i == end {
-			return true, nil
+			return flatDone, false, nil
 		}
 		if s[i] != ',' {
-			return false, nil
+			return i, true, nil
 		}
 		i++
 	}
 }
+
+// flatDone is decodeFlat's resume when it has read the whole object.
+const flatDone = -1
 
 // flatKeyHash maps the first four bytes of each compose field's name (all
 // different) to its own slot of flatKeys: a perfect hash, checked when the
