@@ -305,23 +305,11 @@ func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (resume int, after
 		if s[i] != '"' {
 			return i, false, nil
 		}
-		// A compose field's name is found by its first four bytes and
-		// confirmed whole, with the ":" after it; other keys are read to
-		// their closing quote.
-		field, valueStart := -1, 0
-		if i+5 <= end {
-			if k := &flatKeys[load32(s[i+1:])*flatKeyHash>>28]; k.token != "" && strings.HasPrefix(s[i+1:], k.token) {
-				field, valueStart = k.field, i+1+len(k.token)
-			}
+		keyEnd := quoteFrom(s, i+1)
+		if keyEnd < 0 || keyEnd+2 >= end || s[keyEnd+1] != ':' || s[keyEnd+2] != '"' {
+			return i, false, nil
 		}
-		var key string
-		if field < 0 {
-			keyEnd := quoteFrom(s, i+1)
-			if keyEnd < 0 || keyEnd+2 >= end || s[keyEnd+1] != ':' || s[keyEnd+2] != '"' {
-				return i, false, nil
-			}
-			key, valueStart = s[i+1:keyEnd], keyEnd+3
-		}
+		key, valueStart := s[i+1:keyEnd], keyEnd+3
 		valueEnd := quoteFrom(s, valueStart)
 		if valueEnd < 0 {
 			return i, false, nil
@@ -334,13 +322,7 @@ func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (resume int, after
 				return flatDone, false, malformed("invalid UTF-8 after URL decoding")
 			}
 		}
-		if field >= 0 { // add, for a name known in advance
-			if f.seen[field] {
-				return flatDone, false, &fieldError{ErrDuplicateField, fieldNames[field], "given twice"}
-			}
-			f.seen[field] = true
-			f.known[field] = value{kindString, text}
-		} else if err := f.add(key, value{kindString, text}); err != nil {
+		if err := f.add(key, value{kindString, text}); err != nil {
 			return flatDone, false, err
 		}
 		if i = valueEnd + 1; i == end {
@@ -355,32 +337,6 @@ func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (resume int, after
 
 // flatDone is decodeFlat's resume when it has read the whole object.
 const flatDone = -1
-
-// flatKeyHash maps the first four bytes of each compose field's name (all
-// different) to its own slot of flatKeys: a perfect hash, checked when the
-// table is built.
-const flatKeyHash = 0x2265b1f5
-
-// flatKeys holds, in each field's slot, its name followed by `":"`.
-var flatKeys = func() (t [16]struct {
-	token string
-	field int
-}) {
-	for i, name := range fieldNames {
-		slot := &t[load32(name)*flatKeyHash>>28]
-		if slot.token != "" {
-			panic("verify: flatKeyHash is not perfect")
-		}
-		slot.token, slot.field = name+`":"`, i
-	}
-	return t
-}()
-
-// load32 reads s[:4] little-endian.
-func load32(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-}
 
 // quoteFrom is the index of the first '"' in s at or after i, or -1; a word
 // a step (strings.IndexByte costs more than a short key takes to scan).

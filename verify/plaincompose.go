@@ -44,7 +44,7 @@ func plainCompose(s string, c *Callback) bool {
 			return false
 		}
 		first := load64(s[i:])
-		k := &plainKeys[uint32(first>>8)*flatKeyHash>>28]
+		k := &plainKeys[uint32(first>>8)*plainKeyHash>>28]
 		start := i + k.size // the value's first byte
 		if start > end || first != k.first || load64(s[start-8:]) != k.last || seen&k.bit != 0 {
 			return false
@@ -181,7 +181,18 @@ func quotedDigits(s string, i int) (n uint64, quote int) {
 // pow10 holds 10^k for k up to 7.
 var pow10 = [8]uint64{1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7}
 
-// plainKeys holds, in each compose field's flatKeys slot, the field's
+// plainKeyHash maps the first four bytes of each compose field's name (all
+// different) to its own slot of plainKeys: a perfect hash, checked when the
+// table is built.
+const plainKeyHash = 0x2265b1f5
+
+// load32 reads s[:4] little-endian.
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// plainKeys holds, in each compose field's plainKeyHash slot, the field's
 // name as a body has it before the value, `"name":"`: its first eight bytes
 // and its last eight (which overlap: the shortest, `"code":"`, is eight
 // bytes, the longest fourteen), and its length; long marks the fields
@@ -194,7 +205,10 @@ var plainKeys = func() (t [16]struct {
 	long        bool
 }) {
 	for i, name := range fieldNames {
-		slot := &t[load32(name)*flatKeyHash>>28]
+		slot := &t[load32(name)*plainKeyHash>>28]
+		if slot.size != 0 {
+			panic("verify: plainKeyHash is not perfect")
+		}
 		token := `"` + name + `":"`
 		slot.first, slot.last, slot.size = load64(token), load64(token[len(token)-8:]), len(token)
 		slot.field, slot.bit = i, 1<<i
