@@ -13,8 +13,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,14 +146,33 @@ func loadCaddy(t testing.TB, secret, extraGlobalOptions, sites string) *caddytes
 	t.Helper()
 	t.Setenv("ZEGO_TEST_SECRET", secret)
 	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{AdminPort: adminPort})
-	tester.InitServer(globalOptions(extraGlobalOptions)+sites, "caddyfile")
+	// Each plain-HTTP port gets a site that names this load, so that the
+	// wait below knows the new config's server from the previous one's.
+	load := strconv.FormatInt(configLoads.Add(1), 10)
+	var markers []int
 	for _, port := range []int{httpPort, secondHTTPPort} {
 		if strings.Contains(sites, fmt.Sprintf("http://localhost:%d", port)) {
-			waitForNewServer(port)
+			markers = append(markers, port)
+			sites += fmt.Sprintf("\nhttp://%s:%d {\n\trespond %q\n}\n", configMarkerHost, port, load)
 		}
+	}
+	lastLoad = globalOptions(extraGlobalOptions) + sites
+	tester.InitServer(lastLoad, "caddyfile")
+	for _, port := range markers {
+		waitForNewServer(port, load)
 	}
 	return tester
 }
+
+// configLoads numbers loadCaddy's loads; configMarkerHost is the host of
+// the site that answers with that number. lastLoad is the Caddyfile
+// loadCaddy loaded last, for a test that loads it again.
+var (
+	configLoads atomic.Int64
+	lastLoad    string
+)
+
+const configMarkerHost = "config-load.zego-test"
 
 // globalOptions is the global options block loadCaddy starts every
 // Caddyfile with: the in-process Caddy's admin and HTTP ports, loopback
@@ -169,20 +190,26 @@ func globalOptions(extra string) string {
 }
 
 // waitForNewServer waits, up to two seconds, until three fresh connections
-// in a row to port are answered by an HTTP server: just after a config
+// in a row to port are answered by the server of load: just after a config
 // load, the previous server may still accept one on the shared socket and
-// close it unanswered, or, if it served HTTPS there, answer that the
-// request is not TLS, which a test would read as the handler's doing.
-func waitForNewServer(port int) {
+// close it unanswered, answer it with its own config (another secret: a
+// test would read the 401 as the handler's doing), or, if it served HTTPS
+// there, answer that the request is not TLS.
+func waitForNewServer(port int, load string) {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
 	answered := 0
 	for deadline := time.Now().Add(2 * time.Second); answered < 3 && time.Now().Before(deadline); {
-		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/", port), nil)
+		if err != nil {
+			panic(err)
+		}
+		req.Host = configMarkerHost
+		resp, err := client.Do(req)
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusBadRequest && bytes.Contains(body, []byte("HTTP request to an HTTPS server")) {
-				err = errors.New("the previous HTTPS server answered")
+			if string(body) != load {
+				err = errors.New("the previous config's server answered")
 			}
 		}
 		if err != nil {
