@@ -248,10 +248,39 @@ func (c *Callback) product() *product {
 // backend wrote it.
 func (c *Callback) Synchronous() bool { return c.event != nil && c.event.spec.synchronous }
 
+// composeRequired are compose's required fields, in the order they are
+// checked.
+var composeRequired = [...]int{fieldAppID, fieldEvent, fieldTaskID, fieldCode, fieldTimestamp, fieldNonce, fieldSignature}
+
+// visible is compose's rule for task_id (1 to 256 printable ASCII
+// characters without a space) and file_id (the same, when not empty).
+// clean: the string is printable ASCII already (see rawFields.clean), so
+// it only needs to hold no space; plainCompose writes that test out (a
+// call would cost it 20 instructions of 8,650).
+func visible(s string, maxLen int, clean bool) bool {
+	if clean {
+		return s != "" && len(s) <= maxLen && strings.IndexByte(s, ' ') < 0
+	}
+	return isVisibleASCII(s, maxLen)
+}
+
+// unixSeconds is a timestamp of digits decimal digits, value n, in
+// seconds: at most 13 digits (ok is false past that), 13 being
+// milliseconds, as is any length when milliseconds.
+func unixSeconds(n uint64, digits int, milliseconds bool) (seconds int64, ok bool) {
+	if digits > millisecondDigits {
+		return 0, false
+	}
+	if milliseconds || digits == millisecondDigits {
+		n /= 1000
+	}
+	return int64(n), true
+}
+
 // callback applies the field rules in the documented order: all required
 // fields first, then each field's format.
 func (f *rawFields) callback(c *Callback) error {
-	for _, i := range [...]int{fieldAppID, fieldEvent, fieldTaskID, fieldCode, fieldTimestamp, fieldNonce, fieldSignature} {
+	for _, i := range composeRequired {
 		if f.known[i].kind == kindAbsent {
 			return &fieldError{ErrMissingField, fieldNames[i], "required"}
 		}
@@ -265,7 +294,7 @@ func (f *rawFields) callback(c *Callback) error {
 	if err != nil {
 		return err
 	}
-	if !f.visible(taskID, maxTaskIDBytes) {
+	if !visible(taskID, maxTaskIDBytes, f.clean) {
 		return invalid("task_id", "must be 1 to 256 printable ASCII characters")
 	}
 	c.TaskID = taskID
@@ -295,7 +324,7 @@ func (f *rawFields) callback(c *Callback) error {
 	if err != nil {
 		return err
 	}
-	if fileID != "" && !f.visible(fileID, maxFileIDBytes) {
+	if fileID != "" && !visible(fileID, maxFileIDBytes, f.clean) {
 		return invalid("file_id", "must be at most 256 printable ASCII characters")
 	}
 	c.FileID = fileID
@@ -305,15 +334,6 @@ func (f *rawFields) callback(c *Callback) error {
 	c.extra = f.extra
 	c.clean = f.clean
 	return nil
-}
-
-// visible is isVisibleASCII, knowing that a clean string is printable
-// ASCII: it only needs to hold no space.
-func (f *rawFields) visible(s string, maxLen int) bool {
-	if f.clean {
-		return s != "" && len(s) <= maxLen && strings.IndexByte(s, ' ') < 0
-	}
-	return isVisibleASCII(s, maxLen)
 }
 
 // text returns a field that must be a string.

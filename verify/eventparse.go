@@ -138,15 +138,12 @@ func (c *Callback) setSigned(env *Envelope, timestamp, nonce, signature value) e
 	if err != nil {
 		return err
 	}
-	if len(digits) > millisecondDigits {
+	n, _ := parseDigits(digits, math.MaxUint64) // a longer one fails below
+	seconds, ok := unixSeconds(n, len(digits), env.Milliseconds)
+	if !ok {
 		return invalid(env.Timestamp, "more than 13 digits")
 	}
-	c.rawTimestamp = digits
-	n, _ := parseDigits(digits, 1e13) // at most 13 digits: cannot fail
-	c.Timestamp = int64(n)
-	if env.Milliseconds || len(digits) == millisecondDigits {
-		c.Timestamp /= 1000
-	}
+	c.rawTimestamp, c.Timestamp = digits, seconds
 	nonceText, err := textOrIntegerOf(nonce, env.Nonce)
 	if err != nil {
 		return err

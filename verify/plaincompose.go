@@ -33,8 +33,6 @@ func plainCompose(s string, c *Callback) bool {
 	if end < 1 || s[0] != '{' || s[end] != '}' || !plainJSON(s) {
 		return false
 	}
-	const required = 1<<fieldAppID | 1<<fieldEvent | 1<<fieldTaskID | 1<<fieldCode |
-		1<<fieldTimestamp | 1<<fieldNonce | 1<<fieldSignature
 	var seen uint16
 	for i := 1; ; {
 		// "name":"value", the name one of compose's: found by its first
@@ -67,14 +65,15 @@ func plainCompose(s string, c *Callback) bool {
 			}
 			c.AppID, i = uint32(id), quote
 		case fieldTimestamp:
-			seconds, quote := quotedDigits(s, start)
-			if quote < 0 || quote-start > millisecondDigits {
+			n, quote := quotedDigits(s, start)
+			if quote < 0 {
 				return false
 			}
-			if quote-start == millisecondDigits {
-				seconds /= 1000
+			seconds, ok := unixSeconds(n, quote-start, false)
+			if !ok {
+				return false
 			}
-			c.rawTimestamp, c.Timestamp, i = s[start:quote], int64(seconds), quote
+			c.rawTimestamp, c.Timestamp, i = s[start:quote], seconds, quote
 		case fieldCode:
 			// What rawFields.integer accepts without strconv.ParseInt.
 			digits := start
@@ -107,13 +106,12 @@ func plainCompose(s string, c *Callback) bool {
 				}
 				c.ReplayURL = text
 			case fieldTaskID:
-				// Printable ASCII already: visible once it holds no space.
-				if text == "" || len(text) > maxTaskIDBytes || strings.IndexByte(text, ' ') >= 0 {
+				if text == "" || len(text) > maxTaskIDBytes || strings.IndexByte(text, ' ') >= 0 { // visible, clean
 					return false
 				}
 				c.TaskID = text
 			case fieldFileID:
-				if len(text) > maxFileIDBytes || strings.IndexByte(text, ' ') >= 0 {
+				if len(text) > maxFileIDBytes || strings.IndexByte(text, ' ') >= 0 { // visible, clean, or empty
 					return false
 				}
 				c.FileID = text
@@ -137,7 +135,7 @@ func plainCompose(s string, c *Callback) bool {
 		}
 		i += 2
 	}
-	if seen&required != required || c.ReplayURL == "" && c.Code == 0 {
+	if seen&composeRequiredBits != composeRequiredBits || c.ReplayURL == "" && c.Code == 0 {
 		return false
 	}
 	c.clean = true
@@ -219,3 +217,12 @@ var plainKeys = func() (t [16]struct {
 
 // composeWord is `compose"`, the event's value and its closing quote.
 var composeWord = load64(DefaultEvent + `"`)
+
+// composeRequiredBits marks composeRequired's fields, as plainCompose's
+// seen does.
+var composeRequiredBits = func() (bits uint16) {
+	for _, field := range composeRequired {
+		bits |= 1 << field
+	}
+	return bits
+}()
