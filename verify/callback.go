@@ -4,21 +4,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 )
 
-// Field bounds. ZEGO documents replay_url's; the others bound input that
-// would otherwise be limited only by the body size.
-const (
-	maxReplayURLBytes = 1024
-	maxTaskIDBytes    = 256
-	maxFileIDBytes    = 256
-	maxNonceBytes     = 64
-	maxEventBytes     = 64
-	// Thirteen digits is a timestamp in milliseconds.
-	millisecondDigits = 13
-)
+// The Callback type and the dispatch: Parse and parse decode a body once
+// and apply the product's tables (products.go); compose has its own rules
+// (compose.go), every other event its table (eventparse.go, rules.go).
+// The dedupe keys are here too.
 
 // Callback is a parsed callback with every field rule of its event applied.
 // Its JSON form, written by AppendJSON, is what the upstream receives.
@@ -97,7 +89,7 @@ func (c *Callback) SentAt() time.Time { return time.Unix(c.Timestamp, 0).UTC() }
 // IdempotencyID identifies one occurrence of an event, the same for ZEGO's
 // retries of it and different for another occurrence: 128 bits of SHA-256
 // over the app, the event and the event's key fields (compose: task_id;
-// the others: see the tables in events.go), joined by NUL bytes. In hex it
+// the others: see the tables in events*.go), joined by NUL bytes. In hex it
 // is the Idempotency-Key the upstream receives.
 func (c *Callback) IdempotencyID() [16]byte {
 	if c.event != nil {
@@ -248,346 +240,74 @@ func (c *Callback) product() *product {
 // backend wrote it.
 func (c *Callback) Synchronous() bool { return c.event != nil && c.event.spec.synchronous }
 
-// composeRequired are compose's required fields, in the order they are
-// checked.
-var composeRequired = [...]int{fieldAppID, fieldEvent, fieldTaskID, fieldCode, fieldTimestamp, fieldNonce, fieldSignature}
-
-// visible is compose's rule for task_id (1 to 256 printable ASCII
-// characters without a space) and file_id (the same, when not empty).
-// clean: the string is printable ASCII already (see rawFields.clean), so
-// it only needs to hold no space; plainCompose writes that test out (a
-// call would cost it 20 instructions of 8,650).
-func visible(s string, maxLen int, clean bool) bool {
-	if clean {
-		return s != "" && len(s) <= maxLen && strings.IndexByte(s, ' ') < 0
+// eventIdempotencyID hashes the app, the event and the key fields of the
+// event's table, NUL between each; an absent key field is empty.
+func (c *Callback) eventIdempotencyID() [16]byte {
+	var buf [1024]byte
+	b := strconv.AppendUint(buf[:0], uint64(c.AppID), 10)
+	b = append(b, 0)
+	b = append(b, c.Event...)
+	b = appendKeys(b, c.event.spec.fields, c.event.values, c.rawTimestamp)
+	if c.event.spec.keyTimestamp {
+		b = append(b, 0)
+		b = append(b, c.rawTimestamp...)
 	}
-	return isVisibleASCII(s, maxLen)
+	return shortHash(b)
 }
 
-// unixSeconds is a timestamp of digits decimal digits, value n, in
-// seconds: at most 13 digits (ok is false past that), 13 being
-// milliseconds, as is any length when milliseconds.
-func unixSeconds(n uint64, digits int, milliseconds bool) (seconds int64, ok bool) {
-	if digits > millisecondDigits {
-		return 0, false
-	}
-	if milliseconds || digits == millisecondDigits {
-		n /= 1000
-	}
-	return int64(n), true
-}
-
-// callback applies the field rules in the documented order: all required
-// fields first, then each field's format.
-func (f *rawFields) callback(c *Callback) error {
-	for _, i := range composeRequired {
-		if f.known[i].kind == kindAbsent {
-			return &fieldError{ErrMissingField, fieldNames[i], "required"}
+// appendKeys appends each key field's text, NUL before each, in table
+// order, a nested object's in its place; a list key is its JSON text.
+func appendKeys(b []byte, rules []fieldRule, values []fieldValue, rawTimestamp string) []byte {
+	for j := range rules {
+		rule, v := &rules[j], &values[j]
+		switch {
+		case rule.kind == ruleObject && v.present:
+			b = appendKeys(b, rule.members, v.objects[0].values, rawTimestamp)
+		case !rule.key:
+		case rule.kind == ruleStrings:
+			b = append(b, 0)
+			b = v.appendJSON(b, rule)
+		case !v.present && rule.orTimestamp:
+			b = append(b, 0)
+			b = append(b, rawTimestamp...)
+		default:
+			b = append(b, 0)
+			b = append(b, v.text...)
 		}
 	}
-	// Each value is checked before it is stored, so a rejected callback
-	// carries only valid fields for the log.
-	if err := c.setIdentity(&lowerCaseFamily, nil, f.known[fieldEvent], f.known[fieldAppID]); err != nil {
-		return err
-	}
-	taskID, err := f.text(fieldTaskID)
-	if err != nil {
-		return err
-	}
-	if !visible(taskID, maxTaskIDBytes, f.clean) {
-		return invalid("task_id", "must be 1 to 256 printable ASCII characters")
-	}
-	c.TaskID = taskID
-	if c.Code, err = f.integer(fieldCode); err != nil {
-		return err
-	}
-	if err := c.setSigned(&lowerCaseFamily, f.known[fieldTimestamp], f.known[fieldNonce], f.known[fieldSignature]); err != nil {
-		return err
-	}
-	replayURL, err := f.optionalText(fieldReplayURL)
-	if err != nil {
-		return err
-	}
-	if replayURL == "" && c.Code == 0 {
-		return &fieldError{ErrMissingField, "replay_url", "required when code is 0"}
-	}
-	if replayURL != "" && !httpURL(replayURL, f.clean) {
-		return invalid("replay_url", "must be an absolute http or https URL of at most 1024 bytes")
-	}
-	c.ReplayURL = replayURL
-	var fileID string
-	if f.known[fieldFileID].kind == kindInteger {
-		fileID, err = f.digits(fieldFileID)
-	} else {
-		fileID, err = f.optionalText(fieldFileID)
-	}
-	if err != nil {
-		return err
-	}
-	if fileID != "" && !visible(fileID, maxFileIDBytes, f.clean) {
-		return invalid("file_id", "must be at most 256 printable ASCII characters")
-	}
-	c.FileID = fileID
-	if c.Message, err = f.optionalText(fieldMessage); err != nil {
-		return err
-	}
-	c.extra = f.extra
-	c.clean = f.clean
-	return nil
+	return b
 }
 
-// text returns a field that must be a string.
-func (f *rawFields) text(i int) (string, error) { return textOf(f.known[i], fieldNames[i]) }
-
-// optionalText returns a string field, or "" when it is absent.
-func (f *rawFields) optionalText(i int) (string, error) {
-	if f.known[i].kind == kindAbsent {
-		return "", nil
-	}
-	return f.text(i)
-}
-
-// digits returns a field that must be non-empty decimal digits, sent as a
-// string or a JSON integer.
-func (f *rawFields) digits(i int) (string, error) { return digitsOf(f.known[i], fieldNames[i]) }
-
-// textOf returns a value that must be a string; name is its field's.
-func textOf(v value, name string) (string, error) {
-	if v.kind == kindString {
-		return v.text, nil
-	}
-	return "", invalid(name, "must be a string")
-}
-
-// textOrIntegerOf returns a value that may be a string or a JSON integer,
-// as the literal text received.
-func textOrIntegerOf(v value, name string) (string, error) {
-	if v.kind == kindString || v.kind == kindInteger {
-		return v.text, nil
-	}
-	return "", invalid(name, "must be a string or an integer")
-}
-
-// digitsOf returns a value that must be non-empty decimal digits, sent as
-// a string or a JSON integer.
-func digitsOf(v value, name string) (string, error) {
-	s, err := textOrIntegerOf(v, name)
-	if err != nil {
-		return "", err
-	}
-	if s == "" || !isDigits(s) {
-		return "", invalid(name, "must be decimal digits")
-	}
-	return s, nil
-}
-
-// integer returns a field that must be a signed decimal integer.
-func (f *rawFields) integer(i int) (int64, error) {
-	s, err := textOrIntegerOf(f.known[i], fieldNames[i])
-	if err != nil {
-		return 0, err
-	}
-	if s != "" && s[0] == '+' {
-		return 0, invalid(fieldNames[i], "must be an integer")
-	}
-	// What strconv.ParseInt does with up to 18 digits, at a fraction of the
-	// cost: ZEGO's codes are short.
-	if digits := strings.TrimPrefix(s, "-"); digits != "" && len(digits) <= 18 && isDigits(digits) {
-		n, _ := parseDigits(digits, 1e18)
-		if len(digits) < len(s) {
-			return -int64(n), nil
+// Field returns one of the event's own fields as it is forwarded: a string
+// as is, a number in decimal, a list as its JSON text; ok is false for a
+// field the event does not have or that was absent. For compose: task_id,
+// code, message, replay_url and file_id.
+func (c *Callback) Field(name string) (value string, ok bool) {
+	if c.event == nil {
+		switch name {
+		case "task_id":
+			return c.TaskID, true
+		case "code":
+			return strconv.FormatInt(c.Code, 10), true
+		case "message":
+			return c.Message, c.Message != ""
+		case "replay_url":
+			return c.ReplayURL, c.ReplayURL != ""
+		case "file_id":
+			return c.FileID, c.FileID != ""
 		}
-		return int64(n), nil
+		return "", false
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, invalid(fieldNames[i], "must be a 64-bit integer")
-	}
-	return n, nil
-}
-
-// isToken reports whether s is 1 to maxLen letters, digits and underscores,
-// and also hyphens when hyphen is set.
-func isToken(s string, maxLen int, hyphen bool) bool {
-	if s == "" || len(s) > maxLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || hyphen && c == '-') {
-			return false
+	for j := range c.event.spec.fields {
+		rule, v := &c.event.spec.fields[j], &c.event.values[j]
+		if rule.name != name || !v.present {
+			continue
 		}
-	}
-	return true
-}
-
-// isVisibleASCII reports whether s is 1 to maxLen characters from '!' to
-// '~'. Such values are also safe as HTTP header values.
-func isVisibleASCII(s string, maxLen int) bool {
-	return s != "" && len(s) <= maxLen && visibleASCII(s)
-}
-
-// isHTTPURL reports whether s is an absolute http or https URL with a host,
-// of at most 1024 bytes and with no control characters. It is a tighter,
-// allocation-free form of what url.Parse accepts (FuzzParse holds it to
-// that).
-func isHTTPURL(s string) bool { return httpURL(s, false) }
-
-// httpURL is isHTTPURL; clean says s is known to be printable ASCII.
-func httpURL(s string, clean bool) bool {
-	if len(s) > maxReplayURLBytes || !clean && !controlFree(s) {
-		return false
-	}
-	if len(s) < len("http://x") {
-		return false
-	}
-	// The scheme in either case, a word at a time: s holds no control
-	// character, so setting 0x20 in each byte makes 'h' only of 'H' and
-	// 'h', ':' only of ':' and '/' only of '/'.
-	var rest string
-	switch scheme := load64(s) | 0x20*lowBits; {
-	case scheme == httpsPrefix:
-		rest = s[8:]
-	case scheme&0x00FFFFFFFFFFFFFF == httpPrefix:
-		rest = s[7:]
-	default:
-		return false
-	}
-	// The authority runs to the first '/', '?' or '#', none of which is an
-	// authority byte. Usually it is a bare host name: no byte of it is
-	// special ('@', ':', '[' or ']') and it only has to be there.
-	authorityEnd, classes := 0, uint8(0)
-	for authorityEnd < len(rest) && authorityClass[rest[authorityEnd]] != 0 {
-		classes |= authorityClass[rest[authorityEnd]]
-		authorityEnd++
-	}
-	if authorityEnd < len(rest) && rest[authorityEnd] != '/' && rest[authorityEnd] != '?' && rest[authorityEnd] != '#' {
-		return false
-	}
-	authority := rest[:authorityEnd]
-	if authority == "" || classes&authoritySpecial != 0 && !validAuthority(authority) {
-		return false
-	}
-	// As url.Parse does, require valid escapes in the path and fragment;
-	// the query is left as sent. Without a '%' there is nothing to check.
-	// (IndexByte, not strings.Cut: a third of the cost.)
-	path, fragment := rest[authorityEnd:], ""
-	if strings.IndexByte(path, '%') < 0 {
-		return true
-	}
-	if hash := strings.IndexByte(path, '#'); hash >= 0 {
-		path, fragment = path[:hash], path[hash+1:]
-	}
-	if question := strings.IndexByte(path, '?'); question >= 0 {
-		path = path[:question]
-	}
-	return validEscapes(path) && validEscapes(fragment)
-}
-
-// validAuthority checks the host of an authority holding user info, a port
-// or an IPv6 literal.
-func validAuthority(authority string) bool {
-	// The host follows the last '@'.
-	host := authority[strings.LastIndexByte(authority, '@')+1:]
-	if strings.HasPrefix(host, "[") { // an IPv6 literal
-		end := strings.IndexByte(host, ']')
-		if end < 0 {
-			return false
+		switch rule.kind {
+		case ruleStrings, ruleObject, ruleObjects:
+			return string(v.appendJSON(nil, rule)), true
 		}
-		host, port := host[1:end], host[end+1:]
-		return host != "" && !hasBracket(host) && (port == "" || port[0] == ':' && isDigits(port[1:]))
+		return v.text, true
 	}
-	name, port := host, ""
-	if colon := strings.IndexByte(host, ':'); colon >= 0 {
-		name, port = host[:colon], host[colon+1:]
-	}
-	return name != "" && !hasBracket(name) && isDigits(port)
+	return "", false
 }
-
-// hasBracket reports whether s holds '[' or ']' (strings.ContainsAny would
-// build its set on every call).
-func hasBracket(s string) bool {
-	return strings.IndexByte(s, '[') >= 0 || strings.IndexByte(s, ']') >= 0
-}
-
-// httpsPrefix and httpPrefix are "https://" and "http://" as load64 reads
-// them.
-var (
-	httpsPrefix = load64("https://")
-	httpPrefix  = load64("http://\x00")
-)
-
-// validEscapes reports whether every '%' in s starts a %XX escape.
-func validEscapes(s string) bool {
-	for i := strings.IndexByte(s, '%'); i >= 0; i = strings.IndexByte(s, '%') {
-		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-			return false
-		}
-		s = s[i+3:]
-	}
-	return true
-}
-
-// parseDigits is the value of s, which isDigits accepted; ok is false when
-// it exceeds limit, which must be below math.MaxUint64/10 so that no step
-// overflows.
-func parseDigits(s string, limit uint64) (n uint64, ok bool) {
-	i := 0
-	if len(s) >= 8 { // the first eight digits at once
-		if n, i = eightDigits(load64(s)), 8; n > limit {
-			return 0, false
-		}
-	}
-	for ; i < len(s); i++ {
-		if n = n*10 + uint64(s[i]-'0'); n > limit {
-			return 0, false
-		}
-	}
-	return n, true
-}
-
-// eightDigits is the value of eight ASCII digits loaded little-endian (the
-// first digit, the most significant, in the lowest byte): pairs, then
-// fours, then the eight, each step a multiply (as in simdjson).
-func eightDigits(x uint64) uint64 {
-	x -= '0' * lowBits
-	x = x * (10<<8 + 1) >> 8
-	x = (x & 0x00FF00FF00FF00FF) * (100<<16 + 1) >> 16
-	return (x & 0x0000FFFF0000FFFF) * (10000<<32 + 1) >> 32
-}
-
-// isDigits reports whether every byte of s is a decimal digit, a word a
-// step: below '0' borrows into the high bit, above '9' carries into it
-// when 0x46 is added (and above 0xB9 is caught by the borrow).
-func isDigits(s string) bool {
-	for ; len(s) >= 8; s = s[8:] {
-		x := load64(s)
-		if ((x-'0'*lowBits)|(x+0x46*lowBits))&highBits != 0 {
-			return false
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// authorityClass sorts the bytes allowed in a URL's user info, host and
-// port (no percent-escapes: CDN hosts need none): 0 for the others,
-// authoritySpecial for those that separate its parts.
-var authorityClass = func() (t [256]uint8) {
-	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=") {
-		t[c] = authorityOrdinary
-	}
-	for _, c := range []byte("@:[]") {
-		t[c] = authoritySpecial
-	}
-	return t
-}()
-
-const (
-	authorityOrdinary = 1
-	authoritySpecial  = 2
-)

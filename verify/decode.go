@@ -2,7 +2,6 @@ package verify
 
 import (
 	"math"
-	"math/bits"
 	"net/url"
 	"strconv"
 	"strings"
@@ -279,82 +278,6 @@ func decodeJSONObject(s string, urlDecodeValues, fastPaths bool, f *rawFields) e
 		return malformed("data after the JSON object")
 	}
 	return nil
-}
-
-// decodeFlat is the fast path for the body ZEGO sends: a plain object (see
-// decodeJSONObject) of string members with nothing between the tokens. It
-// reads members into f while they are so, and returns flatDone once the
-// object is read, or where the general path goes on: resume is the index
-// of a member's start (0: the object's), or with afterMember, of what
-// follows a member it read (the general path then reads ',' or '}'). So a
-// body with a number after string members is read once, not twice. It
-// decides members in the same order as the general path, so the first
-// error is the same one (TestFastPathsAgree and FuzzParse hold the two
-// paths to the same answers).
-func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (resume int, afterMember bool, err error) {
-	end := len(s) - 1 // the closing brace
-	if end < 1 || s[0] != '{' || s[end] != '}' {
-		return 0, false, nil
-	}
-	i := 1
-	if i == end {
-		return flatDone, false, nil
-	}
-	for {
-		// "key":"value", with no quote inside either: the body is plain.
-		if s[i] != '"' {
-			return i, false, nil
-		}
-		keyEnd := quoteFrom(s, i+1)
-		if keyEnd < 0 || keyEnd+2 >= end || s[keyEnd+1] != ':' || s[keyEnd+2] != '"' {
-			return i, false, nil
-		}
-		key, valueStart := s[i+1:keyEnd], keyEnd+3
-		valueEnd := quoteFrom(s, valueStart)
-		if valueEnd < 0 {
-			return i, false, nil
-		}
-		text := s[valueStart:valueEnd]
-		if urlDecodeValues && hasURLEscape(text) {
-			f.clean = false
-			text = unescapeValue(text)
-			if !utf8.ValidString(text) {
-				return flatDone, false, malformed("invalid UTF-8 after URL decoding")
-			}
-		}
-		if err := f.add(key, value{kindString, text}); err != nil {
-			return flatDone, false, err
-		}
-		if i = valueEnd + 1; i == end {
-			return flatDone, false, nil
-		}
-		if s[i] != ',' {
-			return i, true, nil
-		}
-		i++
-	}
-}
-
-// flatDone is decodeFlat's resume when it has read the whole object.
-const flatDone = -1
-
-// quoteFrom is the index of the first '"' in s at or after i, or -1; a word
-// a step (strings.IndexByte costs more than a short key takes to scan).
-func quoteFrom(s string, i int) int {
-	rest := s[i:]
-	for len(rest) >= 8 {
-		// The lowest byte zeroBytes marks is exact: no borrow reaches it.
-		if m := zeroBytes(load64(rest) ^ '"'*lowBits); m != 0 {
-			return len(s) - len(rest) + bits.TrailingZeros64(m)/8
-		}
-		rest = rest[8:]
-	}
-	for j := 0; j < len(rest); j++ {
-		if rest[j] == '"' {
-			return len(s) - len(rest) + j
-		}
-	}
-	return -1
 }
 
 // hasURLEscape reports whether s holds at least one valid %XX escape.

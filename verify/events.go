@@ -1,163 +1,9 @@
 package verify
 
-// The events this package verifies besides compose, as data: one table of
-// field rules per event, read by eventCallback. Facts come from ZEGO's own
-// callback pages (the address is beside each table). Where a page and its
-// older edition disagree on a type (a number documented as a string, an
-// array sent in a form), every rule accepts both forms, as listed in
-// ruleKind. The envelope (appid, event, timestamp, nonce, signature) is the
-// same for every event and checked as for compose.
-//
-// Required means: the callback is refused without it. Only the fields that
-// identify the occurrence (the dedupe key) or the object it is about are
-// required; ZEGO documents no required/optional column, and refusing a
-// genuine callback for a missing descriptive field would lose it after
-// ZEGO's five retries.
-
-// ruleKind says how a field is read and written.
-type ruleKind uint8
-
-const (
-	// ruleText: a string (a JSON integer is kept as its digits: ZEGO's
-	// pages flip between the two) of at most max bytes; written as a JSON
-	// string.
-	ruleText ruleKind = iota
-	// ruleID: as ruleText, with no control characters (identifiers end up
-	// in Caddy placeholders and headers).
-	ruleID
-	// ruleURL: an absolute http or https URL (the compose replay_url rule).
-	ruleURL
-	// ruleUint: decimal digits, as a string or a JSON integer, at most max
-	// (never above 2^53-1, so every JSON reader holds it exactly); written
-	// as a JSON number.
-	ruleUint
-	// ruleBigID: decimal digits, as a string or a JSON integer, that fit an
-	// unsigned 64-bit integer; written as a string of the exact digits (such
-	// identifiers exceed 2^53).
-	ruleBigID
-	// ruleEnum: as ruleUint up to 2^32-1; written as the number and, beside
-	// it, "<name>_name": the documented name, or "unknown" for a value the
-	// page does not list (ZEGO has added values over time).
-	ruleEnum
-	// ruleStrings: a JSON array of strings (each at most max bytes, no
-	// control characters, at most itemLimit of them). A form cannot carry
-	// an array, so a string holding a JSON array, or one bare string (a
-	// one-element list; "" is empty), is accepted too. Written as an array.
-	ruleStrings
-	// ruleJSONText: a string that may hold JSON text, or a JSON object or
-	// array; written as a string (the object's JSON text), never parsed:
-	// the pages show it both as JSON and as a placeholder word.
-	ruleJSONText
-	// ruleInt: a signed decimal integer, as a string or a JSON integer,
-	// within ±(2^53-1); written as a JSON number.
-	ruleInt
-	// ruleNumber: a JSON number, or a string holding one, of at most 32
-	// bytes (a fraction is allowed); written as the number received.
-	ruleNumber
-	// ruleObject: a JSON object (or a string holding one: a form cannot
-	// carry an object) of at most max bytes and maxMembers members, whose
-	// documented members are read by the rules in members; written as an
-	// object of those members in table order, always present as for the
-	// top level, then the members the page does not document, as received.
-	ruleObject
-	// ruleObjects: a JSON array (or a string holding one) of at most
-	// itemLimit such objects, max bytes in all; written as an array.
-	ruleObjects
-)
-
-// Bounds not stated by ZEGO, or stated differently by two pages, are
-// rounded up to these.
-const (
-	maxIDBytes   = 256
-	maxTextBytes = 1024
-	maxListLen   = 32
-	maxJSONBytes = 4096
-	// maxObjectBytes bounds a nested object or array of objects: room for
-	// a chunk of audio in base64 (AI Agent's UserAudioData), well under
-	// the handler's body limit.
-	maxObjectBytes = 256 << 10
-	// maxMemberList bounds a list of a group's or room's members (ZIM's
-	// user_ids): a group may hold thousands; the body limit bounds it too.
-	maxMemberList  = 10_000
-	maxMembers     = 64
-	maxNumberBytes = 32
-	// maxExactInteger is 2^53-1, the largest integer every JSON reader holds
-	// exactly.
-	maxExactInteger = 1<<53 - 1
-)
-
-// fieldRole marks the field that fills a Callback identity field; the first
-// present field with a role wins, in table order.
-type fieldRole uint8
-
-const (
-	roleNone fieldRole = iota
-	roleRoomID
-	roleStreamID
-	roleTaskID
-)
-
-type enumName struct {
-	value uint32
-	name  string
-}
-
-type fieldRule struct {
-	name     string
-	kind     ruleKind
-	required bool
-	// max bounds a string's bytes, a list element's bytes, or a number.
-	max   uint64
-	names []enumName
-	role  fieldRole
-	// key: part of the dedupe key, in table order (a nested member's in
-	// its place in the table).
-	key bool
-	// orTimestamp: a key that, when absent, the timestamp as received
-	// stands in for (the AI Agent's Sequence, missing from some of ZEGO's
-	// examples): without it every such callback of one instance would be
-	// one occurrence, and all but the first would be dropped as retries.
-	orTimestamp bool
-	// members are the rules of an object's documented members.
-	members []fieldRule
-	// items bounds a list's elements; 0 is maxListLen.
-	items int
-}
-
-// itemLimit is the most elements the rule's list may hold.
-func (r *fieldRule) itemLimit() int {
-	if r.items > 0 {
-		return r.items
-	}
-	return maxListLen
-}
-
-// eventSpec is one event's rules, what it means and where ZEGO documents it.
-type eventSpec struct {
-	name    string
-	meaning string
-	doc     string
-	fields  []fieldRule
-	example []Field
-	// keyTimestamp adds the timestamp, as received, to the dedupe key: for
-	// events whose pages give no field that tells one occurrence from the
-	// next (a room created, destroyed and created again under one ID). A
-	// retry that ZEGO re-signs with a new timestamp is then delivered
-	// again: at least once, never lost.
-	keyTimestamp bool
-	// synchronous: ZEGO waits for the backend's answer and acts on it.
-	synchronous bool
-	// code is the event's number in a numeric family (Envelope.Numeric).
-	code uint32
-	// envelope is the event's own, when it is not its product's.
-	envelope *Envelope
-}
-
-// Field is a field name and its value as a string, as a form would carry it.
-type Field struct {
-	Name  string
-	Value string
-}
+// RTC's room, stream and recording events, as data: one table of field
+// rules (rules.go) per event, with ZEGO's field table and page address
+// beside it. compose's rules are in compose.go; RTC's service callbacks
+// are in events_rtcservices.go.
 
 var closeTypeNames = []enumName{
 	{0, "normal"}, {1, "heartbeat_timeout"}, {2, "relogin"}, {3, "kicked_out"},
@@ -175,7 +21,7 @@ var roomCloseReasonNames = []enumName{
 var userRoleNames = []enumName{{1, "host"}, {2, "audience"}, {4, "admin"}}
 
 // rtcEvents holds every supported RTC event except compose, whose rules
-// are the hand-tuned ones in callback.go.
+// are the hand-tuned ones in compose.go.
 var rtcEvents = []*eventSpec{
 	// room_create — Room Created Callback.
 	// https://www.zegocloud.com/docs/real-time-video-server/callback/room/created
@@ -501,14 +347,3 @@ var rtcEvents = []*eventSpec{
 			{"mix_url", "rtmp://publish.example.com/live/stream3"}, {"mix_stream_alias", "stream3"}},
 	},
 }
-
-// composeExample is the compose body the CLI has always built; its values
-// are those of ZEGO's documented compose example where they are real.
-var composeExample = []Field{
-	{"replay_url", "https://vod.example.com/merged.mp4"}, {"task_id", "1400341231-EditMedia-0d8b6f0a5c457f5722e6b27796ce1f2ctt0"},
-	{"file_id", "5285890813218549789"}, {"code", "0"}, {"message", "SUCCESS"},
-}
-
-const composeMeaning = "a Merge Media Files task finished"
-
-const composeDoc = "https://www.zegocloud.com/docs/live-streaming-server/callback/cdn/merge-media-completed"

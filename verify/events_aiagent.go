@@ -8,9 +8,6 @@ package verify
 // for signature calculation" (the mapping to the snippet's lower-case
 // names is implied, not spelled out).
 
-// pascalCaseMillisFamily is the AI Agent's and ASR's envelope.
-var pascalCaseMillisFamily = Envelope{AppID: "AppId", Event: "Event", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature", Milliseconds: true}
-
 // aiAgentDoc lists every AI Agent callback on one page.
 // https://www.zegocloud.com/docs/aiagent-server/callbacks/receiving-callback
 // (Chinese: https://doc-zh.zego.im/aiagent-server/callbacks/receiving-callback)

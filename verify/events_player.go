@@ -26,9 +26,6 @@ package verify
 // retries twice, at once, only when it gets no response.
 const cloudPlayerDoc = "https://www.zegocloud.com/docs/cloud-player-server/callback/callback"
 
-// cloudPlayerFamily is Cloud Player's envelope.
-var cloudPlayerFamily = Envelope{AppID: "AppID", Event: "EventType", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature", Numeric: true}
-
 // playerEvent is one Cloud Player EventType: the common fields, then
 // Detail with the event's members.
 func playerEvent(code uint32, name, meaning string, detail []fieldRule, example string) *eventSpec {
@@ -124,9 +121,6 @@ var cloudPlayerProduct = &product{
 // EventTime and Detail's Status (and DriveId for a drive task), the
 // timestamp standing in when EventTime is absent.
 const digitalHumanDoc = "https://www.zegocloud.com/docs/aigc-digital-human-server/streaming-apis/receiving-callback"
-
-// digitalHumanFamily is the Digital Human's envelope.
-var digitalHumanFamily = Envelope{AppID: "AppId", Event: "EventType", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature", Numeric: true}
 
 func digitalHumanEvent(code uint32, name, meaning string, detail []fieldRule, example string) *eventSpec {
 	return &eventSpec{

@@ -32,9 +32,6 @@ package verify
 // (https://doc-zh.zego.im/article/5861) is not supported.
 const cloudRecordingDoc = "https://www.zegocloud.com/docs/cloud-recording-server/recording-status-callback"
 
-// cloudRecordingFamily is Cloud Recording's envelope.
-var cloudRecordingFamily = Envelope{AppID: "app_id", Event: "event_type", Timestamp: "timestamp", Nonce: "nonce", Signature: "signature", Numeric: true}
-
 var mediaTrackTypeNames = []enumName{{1, "audio"}, {2, "video"}, {3, "audio_video"}}
 
 // recordingEvent is one Cloud Recording event_type: the common fields,

@@ -7,15 +7,6 @@ package verify
 // https://www.zegocloud.com/docs/real-time-video-server/api-reference/overview
 // (snapshot has a page but no row there).
 
-// rtcTranscodeFamily is single-stream transcoding's envelope. Its pages
-// leave the timestamp's unit unstated (the examples send the placeholder
-// "timestamp"): read by magnitude.
-var rtcTranscodeFamily = Envelope{AppID: "Appid", Event: "Event", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature"}
-
-// moderationFamily is stream moderation's envelope ("Unix timestamp
-// (seconds)", a JSON number).
-var moderationFamily = Envelope{AppID: "AppId", Event: "Event", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature"}
-
 const rtcTranscodeDoc = "https://www.zegocloud.com/docs/real-time-video-server/callback/transcoding/"
 
 // transcodeMembers are single-stream transcoding's Details.

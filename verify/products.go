@@ -75,7 +75,7 @@ var productEnvelopes = func() map[*product][]*Envelope {
 // lowerCaseFamily is RTC's, ZIM's and Super Board's envelope.
 var lowerCaseFamily = Envelope{AppID: "appid", Event: "event", Timestamp: "timestamp", Nonce: "nonce", Signature: "signature"}
 
-// rtcProduct's events are compose (hand-tuned rules in callback.go),
+// rtcProduct's events are compose (hand-tuned rules in compose.go),
 // rtcEvents and rtcServiceEvents.
 var rtcProduct = &product{
 	name: "rtc", envelope: lowerCaseFamily, events: slices.Concat(rtcEvents, rtcServiceEvents),
@@ -243,3 +243,24 @@ func EventCode(productName, event string) (code uint32, numeric bool) {
 	}
 	return 0, false
 }
+
+// pascalCaseMillisFamily is the AI Agent's and ASR's envelope.
+var pascalCaseMillisFamily = Envelope{AppID: "AppId", Event: "Event", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature", Milliseconds: true}
+
+// cloudPlayerFamily is Cloud Player's envelope.
+var cloudPlayerFamily = Envelope{AppID: "AppID", Event: "EventType", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature", Numeric: true}
+
+// digitalHumanFamily is the Digital Human's envelope.
+var digitalHumanFamily = Envelope{AppID: "AppId", Event: "EventType", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature", Numeric: true}
+
+// cloudRecordingFamily is Cloud Recording's envelope.
+var cloudRecordingFamily = Envelope{AppID: "app_id", Event: "event_type", Timestamp: "timestamp", Nonce: "nonce", Signature: "signature", Numeric: true}
+
+// rtcTranscodeFamily is single-stream transcoding's envelope. Its pages
+// leave the timestamp's unit unstated (the examples send the placeholder
+// "timestamp"): read by magnitude.
+var rtcTranscodeFamily = Envelope{AppID: "Appid", Event: "Event", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature"}
+
+// moderationFamily is stream moderation's envelope ("Unix timestamp
+// (seconds)", a JSON number).
+var moderationFamily = Envelope{AppID: "AppId", Event: "Event", Timestamp: "Timestamp", Nonce: "Nonce", Signature: "Signature"}

@@ -4,7 +4,7 @@
 Nothing here imports or runs the Go code under test. Signatures come from
 coreutils' sha1sum and dedupe keys from sha256sum (each case records the
 command); the expected documents are written out below by hand from the
-rules in verify/events.go. Run from this directory: python3 events_gen.py
+rules in verify/rules.go and the tables of verify/events.go. Run from this directory: python3 events_gen.py
 """
 import hashlib
 import json

@@ -8,7 +8,7 @@ stream events have theirs in events.json.
 Nothing here imports or runs the Go code under test. Signatures come from
 coreutils' sha1sum and dedupe keys from sha256sum (each case records the
 command); the expected documents are written out below by hand from the
-rules in verify/events.go, verify/eventparse.go, docs/events.md and the
+rules in verify/rules.go, verify/document.go, docs/events.md and the
 tables of verify/events_zim.go, events_aiagent.go, events_rtcservices.go,
 events_recording.go, events_player.go and events_superboard.go. Bodies are ZEGO's
 examples from ZEGOCLOUD/docs_all (paths in each note), compacted, in the

@@ -1,5 +1,7 @@
 package verify
 
+import "math/bits"
+
 // Word-at-a-time byte tests for the long scans of the hot path (JSON string
 // contents, the output's escaping, replay_url): eight bytes or more per
 // step. Each test answers exactly whether any byte of the word matches,
@@ -137,4 +139,112 @@ func plainJSON(s string) bool {
 		}
 	}
 	return true
+}
+
+// parseDigits is the value of s, which isDigits accepted; ok is false when
+// it exceeds limit, which must be below math.MaxUint64/10 so that no step
+// overflows.
+func parseDigits(s string, limit uint64) (n uint64, ok bool) {
+	i := 0
+	if len(s) >= 8 { // the first eight digits at once
+		if n, i = eightDigits(load64(s)), 8; n > limit {
+			return 0, false
+		}
+	}
+	for ; i < len(s); i++ {
+		if n = n*10 + uint64(s[i]-'0'); n > limit {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// eightDigits is the value of eight ASCII digits loaded little-endian (the
+// first digit, the most significant, in the lowest byte): pairs, then
+// fours, then the eight, each step a multiply (as in simdjson).
+func eightDigits(x uint64) uint64 {
+	x -= '0' * lowBits
+	x = x * (10<<8 + 1) >> 8
+	x = (x & 0x00FF00FF00FF00FF) * (100<<16 + 1) >> 16
+	return (x & 0x0000FFFF0000FFFF) * (10000<<32 + 1) >> 32
+}
+
+// isDigits reports whether every byte of s is a decimal digit, a word a
+// step: below '0' borrows into the high bit, above '9' carries into it
+// when 0x46 is added (and above 0xB9 is caught by the borrow).
+func isDigits(s string) bool {
+	for ; len(s) >= 8; s = s[8:] {
+		x := load64(s)
+		if ((x-'0'*lowBits)|(x+0x46*lowBits))&highBits != 0 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteFrom is the index of the first '"' in s at or after i, or -1; a word
+// a step (strings.IndexByte costs more than a short key takes to scan).
+func quoteFrom(s string, i int) int {
+	rest := s[i:]
+	for len(rest) >= 8 {
+		// The lowest byte zeroBytes marks is exact: no borrow reaches it.
+		if m := zeroBytes(load64(rest) ^ '"'*lowBits); m != 0 {
+			return len(s) - len(rest) + bits.TrailingZeros64(m)/8
+		}
+		rest = rest[8:]
+	}
+	for j := 0; j < len(rest); j++ {
+		if rest[j] == '"' {
+			return len(s) - len(rest) + j
+		}
+	}
+	return -1
+}
+
+// quotedDigits reads the decimal digits from s[i] to the next '"': their
+// value and the quote's index, a word a step. quote is -1 when there is no
+// digit, a byte before the quote is not one, or there are more than 19 (so
+// that no step overflows).
+func quotedDigits(s string, i int) (n uint64, quote int) {
+	j := i
+	for ; j+8 <= len(s); j += 8 {
+		x := load64(s[j:])
+		// As isDigits; the lowest byte marked is exact (nothing below it
+		// borrows or carries), and every byte below it is a digit.
+		nonDigits := ((x - '0'*lowBits) | (x + 0x46*lowBits)) & highBits
+		if nonDigits == 0 {
+			if j-i > 8 { // 24 digits or more
+				return 0, -1
+			}
+			n = n*1e8 + eightDigits(x)
+			continue
+		}
+		k := bits.TrailingZeros64(nonDigits) / 8
+		if s[j+k] != '"' || j+k == i || j+k-i > 19 {
+			return 0, -1
+		}
+		// The k digits, after 8-k zeros, as eight digits.
+		return n*pow10[k] + eightDigits(x<<(64-8*k)|'0'*lowBits>>(8*k)), j + k
+	}
+	for ; j < len(s) && isDigit(s[j]); j++ {
+		n = n*10 + uint64(s[j]-'0')
+	}
+	if j == len(s) || s[j] != '"' || j == i || j-i > 19 {
+		return 0, -1
+	}
+	return n, j
+}
+
+// pow10 holds 10^k for k up to 7.
+var pow10 = [8]uint64{1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7}
+
+// load32 reads s[:4] little-endian.
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }

@@ -2,9 +2,26 @@ package verify
 
 import (
 	"math"
-	"math/bits"
 	"strings"
+	"unicode/utf8"
 )
+
+// The fast paths: shortcuts for the bodies ZEGO sends, each giving the
+// same callback, document and error as the general path it skips (parse's
+// fastPaths turns them off; TestFastPathsAgree and FuzzParse compare the
+// two). Words they share:
+//
+//   - plain: a body of printable ASCII without a backslash. Its strings
+//     need no JSON unescaping and hold no character JSON forbids.
+//   - clean: a callback whose strings all come from a plain body, none
+//     URL-decoded: the document copies them without escaping
+//     (rawFields.clean, Callback.clean).
+//   - flat: a plain object of string members with nothing between the
+//     tokens, read by decodeFlat without the JSON scanner.
+//
+// parsePlainCompose takes a flat compose body whole, with compose's rules
+// written out (compose.go states them); decodeFlat reads any flat body's
+// members and hands over to the scanner where the body stops being flat.
 
 // parsePlainCompose is the fast path for the compose body ZEGO sends: a
 // JSON object with nothing between its tokens, whose members are compose's
@@ -142,53 +159,10 @@ func plainCompose(s string, c *Callback) bool {
 	return true
 }
 
-// quotedDigits reads the decimal digits from s[i] to the next '"': their
-// value and the quote's index, a word a step. quote is -1 when there is no
-// digit, a byte before the quote is not one, or there are more than 19 (so
-// that no step overflows).
-func quotedDigits(s string, i int) (n uint64, quote int) {
-	j := i
-	for ; j+8 <= len(s); j += 8 {
-		x := load64(s[j:])
-		// As isDigits; the lowest byte marked is exact (nothing below it
-		// borrows or carries), and every byte below it is a digit.
-		nonDigits := ((x - '0'*lowBits) | (x + 0x46*lowBits)) & highBits
-		if nonDigits == 0 {
-			if j-i > 8 { // 24 digits or more
-				return 0, -1
-			}
-			n = n*1e8 + eightDigits(x)
-			continue
-		}
-		k := bits.TrailingZeros64(nonDigits) / 8
-		if s[j+k] != '"' || j+k == i || j+k-i > 19 {
-			return 0, -1
-		}
-		// The k digits, after 8-k zeros, as eight digits.
-		return n*pow10[k] + eightDigits(x<<(64-8*k)|'0'*lowBits>>(8*k)), j + k
-	}
-	for ; j < len(s) && isDigit(s[j]); j++ {
-		n = n*10 + uint64(s[j]-'0')
-	}
-	if j == len(s) || s[j] != '"' || j == i || j-i > 19 {
-		return 0, -1
-	}
-	return n, j
-}
-
-// pow10 holds 10^k for k up to 7.
-var pow10 = [8]uint64{1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7}
-
 // plainKeyHash maps the first four bytes of each compose field's name (all
 // different) to its own slot of plainKeys: a perfect hash, checked when the
 // table is built.
 const plainKeyHash = 0x2265b1f5
-
-// load32 reads s[:4] little-endian.
-func load32(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-}
 
 // plainKeys holds, in each compose field's plainKeyHash slot, the field's
 // name as a body has it before the value, `"name":"`: its first eight bytes
@@ -226,3 +200,60 @@ var composeRequiredBits = func() (bits uint16) {
 	}
 	return bits
 }()
+
+// decodeFlat is the fast path for the body ZEGO sends: a plain object (see
+// decodeJSONObject) of string members with nothing between the tokens. It
+// reads members into f while they are so, and returns flatDone once the
+// object is read, or where the general path goes on: resume is the index
+// of a member's start (0: the object's), or with afterMember, of what
+// follows a member it read (the general path then reads ',' or '}'). So a
+// body with a number after string members is read once, not twice. It
+// decides members in the same order as the general path, so the first
+// error is the same one (TestFastPathsAgree and FuzzParse hold the two
+// paths to the same answers).
+func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (resume int, afterMember bool, err error) {
+	end := len(s) - 1 // the closing brace
+	if end < 1 || s[0] != '{' || s[end] != '}' {
+		return 0, false, nil
+	}
+	i := 1
+	if i == end {
+		return flatDone, false, nil
+	}
+	for {
+		// "key":"value", with no quote inside either: the body is plain.
+		if s[i] != '"' {
+			return i, false, nil
+		}
+		keyEnd := quoteFrom(s, i+1)
+		if keyEnd < 0 || keyEnd+2 >= end || s[keyEnd+1] != ':' || s[keyEnd+2] != '"' {
+			return i, false, nil
+		}
+		key, valueStart := s[i+1:keyEnd], keyEnd+3
+		valueEnd := quoteFrom(s, valueStart)
+		if valueEnd < 0 {
+			return i, false, nil
+		}
+		text := s[valueStart:valueEnd]
+		if urlDecodeValues && hasURLEscape(text) {
+			f.clean = false
+			text = unescapeValue(text)
+			if !utf8.ValidString(text) {
+				return flatDone, false, malformed("invalid UTF-8 after URL decoding")
+			}
+		}
+		if err := f.add(key, value{kindString, text}); err != nil {
+			return flatDone, false, err
+		}
+		if i = valueEnd + 1; i == end {
+			return flatDone, false, nil
+		}
+		if s[i] != ',' {
+			return i, true, nil
+		}
+		i++
+	}
+}
+
+// flatDone is decodeFlat's resume when it has read the whole object.
+const flatDone = -1

@@ -7,6 +7,11 @@ import (
 	"unicode/utf8"
 )
 
+// The document writers: the normalized JSON the upstream receives, for
+// compose (AppendJSON's own keys) and for every other event (the envelope,
+// then the event's table), with the number, time and string writers they
+// share.
+
 // AppendJSON appends the normalized document to dst and returns the result.
 // For compose, keys come in this order and are always present:
 //
@@ -283,3 +288,144 @@ var jsonEscapeStart = func() (t [256]bool) {
 	t['"'], t['\\'], t[0xE2] = true, true, true
 	return t
 }()
+
+// appendEventJSON writes an event other than compose: the envelope, then
+// each field of the table, always present: strings and big identifiers as
+// strings ("" when absent), numbers as numbers (null when absent),
+// enumerations as their number and "<name>_name" (both null when absent),
+// lists as arrays ([] when absent); then extra.
+func (c *Callback) appendEventJSON(dst []byte) []byte {
+	dst = append(dst, '{')
+	if p := c.event.product; p != rtcProduct {
+		dst = append(dst, `"product":`...)
+		dst = appendJSONString(dst, p.name)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"event":`...)
+	dst = appendJSONString(dst, c.Event)
+	if c.event.product.envelopeOf(c.event.spec).Numeric && c.event.spec != &unknownEventSpec {
+		dst = append(dst, `,"event_type":`...)
+		dst = strconv.AppendUint(dst, uint64(c.event.spec.code), 10)
+	}
+	dst = append(dst, `,"app_id":`...)
+	dst = strconv.AppendUint(dst, uint64(c.AppID), 10)
+	dst = append(dst, `,"timestamp":`...)
+	dst = strconv.AppendInt(dst, c.Timestamp, 10)
+	dst = append(dst, `,"sent_at":"`...)
+	dst = c.appendSentAt(dst)
+	dst = append(dst, `","nonce":`...)
+	dst = appendJSONString(dst, c.Nonce)
+	for j := range c.event.spec.fields {
+		rule, v := &c.event.spec.fields[j], &c.event.values[j]
+		dst = append(dst, ',')
+		dst = appendJSONString(dst, rule.name)
+		dst = append(dst, ':')
+		dst = v.appendJSON(dst, rule)
+	}
+	dst = append(dst, `,"extra":{`...)
+	for i, e := range c.extra {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = e.appendJSON(dst)
+	}
+	return append(dst, "}}"...)
+}
+
+// appendSentAt writes the send time in RFC 3339: with milliseconds when
+// ZEGO sent them, for every product but rtc, whose documents have always
+// been in whole seconds.
+func (c *Callback) appendSentAt(dst []byte) []byte {
+	dst = appendRFC3339(dst, c.Timestamp)
+	if c.event.product == rtcProduct || len(c.rawTimestamp) != millisecondDigits {
+		return dst
+	}
+	millis := c.rawTimestamp[len(c.rawTimestamp)-3:]
+	dst = append(dst[:len(dst)-1], '.') // before appendRFC3339's "Z"
+	dst = append(dst, millis...)
+	return append(dst, 'Z')
+}
+
+func (v *fieldValue) appendJSON(dst []byte, rule *fieldRule) []byte {
+	switch rule.kind {
+	case ruleUint:
+		if !v.present {
+			return append(dst, "null"...)
+		}
+		return strconv.AppendUint(dst, v.num, 10)
+	case ruleEnum:
+		if !v.present {
+			dst = append(dst, "null,"...)
+		} else {
+			dst = strconv.AppendUint(dst, v.num, 10)
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, rule.name+"_name")
+		dst = append(dst, ':')
+		if !v.present {
+			return append(dst, "null"...)
+		}
+		return appendJSONString(dst, rule.enumName(v.num))
+	case ruleStrings:
+		dst = append(dst, '[')
+		for i, s := range v.list {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, s)
+		}
+		return append(dst, ']')
+	case ruleInt, ruleNumber:
+		if !v.present {
+			return append(dst, "null"...)
+		}
+		return append(dst, v.text...)
+	case ruleObject:
+		if !v.present {
+			return append(dst, "null"...)
+		}
+		return v.objects[0].appendJSON(dst, rule)
+	case ruleObjects:
+		dst = append(dst, '[')
+		for i := range v.objects {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = v.objects[i].appendJSON(dst, rule)
+		}
+		return append(dst, ']')
+	}
+	return appendJSONString(dst, v.text)
+}
+
+// appendJSON writes a nested object: its documented members in table
+// order, then the others.
+func (o *objectValue) appendJSON(dst []byte, rule *fieldRule) []byte {
+	dst = append(dst, '{')
+	for j := range rule.members {
+		if j > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, rule.members[j].name)
+		dst = append(dst, ':')
+		dst = o.values[j].appendJSON(dst, &rule.members[j])
+	}
+	for i, e := range o.unknown {
+		if i > 0 || len(rule.members) > 0 {
+			dst = append(dst, ',')
+		}
+		dst = e.appendJSON(dst)
+	}
+	return append(dst, '}')
+}
+
+// appendJSON writes an unknown member: a string re-encoded, anything else
+// as the JSON literal received.
+func (e *extraField) appendJSON(dst []byte) []byte {
+	dst = appendJSONString(dst, e.name)
+	dst = append(dst, ':')
+	if e.isText {
+		return appendJSONString(dst, e.text)
+	}
+	return append(dst, e.text...)
+}
