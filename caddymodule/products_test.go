@@ -233,6 +233,12 @@ func TestBeforeSendMsgAnswerPassesThrough(t *testing.T) {
 // it) and a nonce no other run used.
 func resignNow(t *testing.T, product string, tc verifytest.EventCase, secret string) string {
 	t.Helper()
+	return resignAt(t, product, tc, secret, time.Now())
+}
+
+// resignAt is resignNow with the timestamp at.
+func resignAt(t *testing.T, product string, tc verifytest.EventCase, secret string, at time.Time) string {
+	t.Helper()
 	envelope, ok := verify.EventEnvelope(product, tc.Event)
 	if !ok {
 		t.Fatalf("no envelope for %s %s", product, tc.Event)
@@ -243,7 +249,7 @@ func resignNow(t *testing.T, product string, tc verifytest.EventCase, secret str
 	if err := decoder.Decode(&object); err != nil {
 		t.Fatalf("%s: %v", tc.Name, err)
 	}
-	now := time.Now().Unix()
+	now := at.Unix()
 	if envelope.Milliseconds {
 		now *= 1000
 	}
@@ -297,6 +303,38 @@ func TestProductRetriesAnsweredOnce(t *testing.T) {
 			}
 			if len(seen) == 0 {
 				t.Fatal("no vectors")
+			}
+		})
+	}
+}
+
+// TestProductForgeriesRefused: through a real Caddy, every event of every
+// product signed with another secret is 401 bad_signature, and one signed
+// an hour ago (max_age 5m) 401 stale_timestamp; neither reaches the
+// upstream.
+func TestProductForgeriesRefused(t *testing.T) {
+	v := verifytest.LoadProducts(t)
+	for _, product := range verify.Products() {
+		t.Run(product, func(t *testing.T) {
+			up := newUpstream(t)
+			startSites(t, dedupeSecret, "", productSite(product, "max_age 5m", up.URL))
+			for _, tc := range v.Cases {
+				if tc.Product != product || !strings.HasSuffix(tc.Name, "_json") {
+					continue
+				}
+				for _, c := range []struct {
+					body, reason string
+				}{
+					{resignNow(t, product, tc, "another secret"), "bad_signature"},
+					{resignAt(t, product, tc, dedupeSecret, time.Now().Add(-time.Hour)), "stale_timestamp"},
+				} {
+					if resp, answer := postTo(t, "/zego/"+product, "application/json", c.body); resp.StatusCode != http.StatusUnauthorized || string(answer) != c.reason {
+						t.Fatalf("%s: %d %q, want 401 %s", tc.Name, resp.StatusCode, answer, c.reason)
+					}
+				}
+			}
+			if n := len(up.received()); n != 0 {
+				t.Fatalf("the upstream got %d forged or stale callbacks", n)
 			}
 		})
 	}
