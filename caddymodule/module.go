@@ -588,7 +588,7 @@ func (h *Handler) scopesFor(appID uint32) []string {
 func (h *Handler) answerDuplicate(w http.ResponseWriter, r *http.Request, d *delivery) error {
 	h.metrics.verifyDuration.Observe(time.Since(d.start).Seconds())
 	h.metrics.requests.WithLabelValues(h.Product, h.eventLabel(d.callback.Event), outcomeDuplicate, h.appLabel(d.callback.AppID)).Inc()
-	h.noteOutcome(r, &accessLogFields{outcome: outcomeDuplicate, callback: &d.callback, secret: secretFingerprint(d.scope)}, d.start)
+	h.noteOutcome(r, &accessLogFields{outcome: outcomeDuplicate, product: h.Product, callback: &d.callback, secret: secretFingerprint(d.scope)}, d.start)
 	w.Header().Set("X-Zego-Duplicate", "1")
 	w.WriteHeader(http.StatusOK)
 	return nil

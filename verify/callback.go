@@ -88,8 +88,9 @@ func (c *Callback) SentAt() time.Time { return time.Unix(c.Timestamp, 0).UTC() }
 
 // IdempotencyID identifies one occurrence of an event, the same for ZEGO's
 // retries of it and different for another occurrence: 128 bits of SHA-256
-// over the app, the event and the event's key fields (compose: task_id;
-// the others: see the tables in events*.go), joined by NUL bytes. In hex it
+// over the product (for every product but rtc), the app, the event and the
+// event's key fields (compose: task_id; the others: see the tables in
+// events*.go), joined by NUL bytes. In hex it
 // is the Idempotency-Key the upstream receives.
 func (c *Callback) IdempotencyID() [16]byte {
 	if c.event != nil {
@@ -240,11 +241,20 @@ func (c *Callback) product() *product {
 // backend wrote it.
 func (c *Callback) Synchronous() bool { return c.event != nil && c.event.spec.synchronous }
 
-// eventIdempotencyID hashes the app, the event and the key fields of the
-// event's table, NUL between each; an absent key field is empty.
+// eventIdempotencyID hashes the product (but rtc), the app, the event and
+// the key fields of the event's table, NUL between each; an absent key
+// field is empty.
 func (c *Callback) eventIdempotencyID() [16]byte {
 	var buf [1024]byte
-	b := strconv.AppendUint(buf[:0], uint64(c.AppID), 10)
+	b := buf[:0]
+	// Products reuse event names and ZEGO gives one project one secret, so
+	// one store and one backend see every product's keys: the product
+	// tells them apart (not for rtc, whose keys the public vectors pin).
+	if p := c.event.product; p != rtcProduct {
+		b = append(b, p.name...)
+		b = append(b, 0)
+	}
+	b = strconv.AppendUint(b, uint64(c.AppID), 10)
 	b = append(b, 0)
 	b = append(b, c.Event...)
 	b = appendKeys(b, c.event.spec.fields, c.event.values, c.rawTimestamp)
@@ -264,7 +274,7 @@ func appendKeys(b []byte, rules []fieldRule, values []fieldValue, rawTimestamp s
 		case rule.kind == ruleObject && v.present:
 			b = appendKeys(b, rule.members, v.objects[0].values, rawTimestamp)
 		case !rule.key:
-		case rule.kind == ruleStrings:
+		case rule.kind == ruleStrings, rule.kind == ruleObjects:
 			b = append(b, 0)
 			b = v.appendJSON(b, rule)
 		case !v.present && rule.orTimestamp:

@@ -20,9 +20,11 @@ package verify
 //	Detail        Object           object: members per EventType (below), unknown ones kept
 //
 // The examples also send PlayerName, StreamUrl and Title, which the table
-// does not list: they are forwarded in extra. Dedupe key: PlayerId,
-// UploadTaskId and EventTime ("use this field to determine the order of
-// callbacks"), the timestamp standing in when EventTime is absent. ZEGO
+// does not list: they are forwarded in extra. Dedupe key: RoomId,
+// PlayerId, UploadTaskId (a player task has the first two, an upload task
+// the third; the page marks none required) and EventTime ("use this field
+// to determine the order of callbacks"), the timestamp standing in when
+// EventTime is absent. ZEGO
 // retries twice, at once, only when it gets no response.
 const cloudPlayerDoc = "https://www.zegocloud.com/docs/cloud-player-server/callback/callback"
 
@@ -32,7 +34,7 @@ func playerEvent(code uint32, name, meaning string, detail []fieldRule, example 
 	return &eventSpec{
 		name: name, meaning: meaning, doc: cloudPlayerDoc, code: code,
 		fields: []fieldRule{
-			{name: "RoomId", kind: ruleID, max: maxIDBytes, role: roleRoomID},
+			{name: "RoomId", kind: ruleID, max: maxIDBytes, role: roleRoomID, key: true},
 			{name: "PlayerId", kind: ruleID, max: maxIDBytes, role: roleTaskID, key: true},
 			{name: "UploadTaskId", kind: ruleID, max: maxIDBytes, role: roleTaskID, key: true},
 			{name: "EventTime", kind: ruleUint, max: maxExactInteger, key: true, orTimestamp: true},

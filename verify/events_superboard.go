@@ -13,7 +13,8 @@ package verify
 //	data       Object           {file_id String, task_id String, status Number (16 done,
 //	                            32 failed, 64 cancelled; 128 to 32769 why the file failed)}
 //
-// Dedupe key: data's task_id and status. ZEGO retries twice, 15 s apart,
+// Dedupe key: data's task_id (required: the callback is about it) and
+// status. ZEGO retries twice, 15 s apart,
 // only when it gets no response; the page asks for HTTPS.
 const superBoardDoc = "https://doc-zh.zego.im/super-board-server/file-callback"
 
@@ -24,7 +25,7 @@ var superBoardProduct = &product{
 		fields: []fieldRule{
 			{name: "data", kind: ruleObject, required: true, max: maxJSONBytes, members: []fieldRule{
 				{name: "file_id", kind: ruleID, max: maxIDBytes},
-				{name: "task_id", kind: ruleID, max: maxIDBytes, key: true},
+				{name: "task_id", kind: ruleID, required: true, max: maxIDBytes, key: true},
 				{name: "status", kind: ruleEnum, key: true, names: []enumName{
 					{16, "done"}, {32, "failed"}, {64, "cancelled"}, {128, "password_protected"}, {256, "too_large"},
 					{512, "too_many_sheets"}, {1024, "empty"}, {2048, "open_failed"}, {4096, "type_unsupported"},

@@ -41,13 +41,15 @@ func zimAttributes(withAutoDelete bool) fieldRule {
 
 // zimMessageFields are send_msg's fields; bot_msg has the same but source.
 // msg_id is empty when the server API sends one message to many users:
-// each recipient's ID is then in user_list, and the timestamp stands in
-// for msg_id in the dedupe key.
+// each recipient's ID is then in user_list. So the dedupe key is msg_id,
+// the sender, the conversation, the message's time and user_list, all the
+// same in ZEGO's retries: two batch sends differ in their recipients'
+// message IDs, or in sender, conversation or millisecond.
 func zimMessageFields(withSource bool) []fieldRule {
 	fields := []fieldRule{
-		{name: "from_user_id", kind: ruleID, max: maxIDBytes},
+		{name: "from_user_id", kind: ruleID, max: maxIDBytes, key: true},
 		{name: "conv_type", kind: ruleEnum, names: convTypeNames},
-		{name: "conv_id", kind: ruleID, max: maxIDBytes},
+		{name: "conv_id", kind: ruleID, max: maxIDBytes, key: true},
 		{name: "msg_type", kind: ruleUint, max: 1<<32 - 1},
 		{name: "sub_msg_type", kind: ruleUint, max: 1<<32 - 1},
 	}
@@ -57,11 +59,11 @@ func zimMessageFields(withSource bool) []fieldRule {
 	return append(fields,
 		fieldRule{name: "msg_body", kind: ruleText, max: maxMessageBytes},
 		fieldRule{name: "payload", kind: ruleText, max: maxMessageBytes},
-		fieldRule{name: "msg_id", kind: ruleID, max: maxIDBytes, key: true, orTimestamp: true},
+		fieldRule{name: "msg_id", kind: ruleID, max: maxIDBytes, key: true},
 		fieldRule{name: "msg_seq", kind: ruleUint, max: maxExactInteger},
-		fieldRule{name: "msg_time", kind: ruleUint, max: maxExactInteger},
+		fieldRule{name: "msg_time", kind: ruleUint, max: maxExactInteger, key: true},
 		fieldRule{name: "send_result", kind: ruleInt},
-		fieldRule{name: "user_list", kind: ruleObjects, max: maxMemberListBytes, items: maxMemberList, members: []fieldRule{
+		fieldRule{name: "user_list", kind: ruleObjects, max: maxMemberListBytes, items: maxMemberList, key: true, members: []fieldRule{
 			{name: "UserId", kind: ruleID, max: maxIDBytes},
 			{name: "MsgId", kind: ruleID, max: maxIDBytes},
 			{name: "MsgSeq", kind: ruleUint, max: maxExactInteger},
@@ -300,7 +302,8 @@ var zimProduct = &product{
 		//	msg_id String (empty for the server API's batch sends), msg_seq Int,
 		//	msg_time Int ms, send_result Int, user_list Array of {UserId String,
 		//	MsgId String, MsgSeq Int} (a batch send's recipients)
-		// Dedupe key: msg_id, or the timestamp when it is empty.
+		// Dedupe key: msg_id, from_user_id, conv_id, msg_time and user_list
+		// (see zimMessageFields).
 		{
 			name: "send_msg", meaning: "a chat message was sent", doc: zimDoc + "message-sent",
 			fields:  zimMessageFields(true),

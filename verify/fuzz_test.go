@@ -19,6 +19,8 @@ func addVectorSeeds(f *testing.F) {
 		f.Add([]byte(tc.Body))
 	}
 	f.Add([]byte(`{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`))
+	f.Add([]byte("{ }")) // the fast path stops at once; the general path reads an empty object
+	f.Add([]byte("{\t}"))
 	f.Add([]byte(`{"appid":"1\u0000","message":"\ud83d\ude00\u2028"}`))
 	f.Add([]byte(`{"appid":"1","event":"compose","replay_url":"https://a.example/b","task_id":"t","code":"0","timestamp":"1","nonce":"1","signature":"s","x":null,"y":"100% %41"}`))
 	f.Add([]byte(`{"appid":"1","event":"compose","replay_url":"https://a.example/b","task_id":"t","code":"0","timestamp":"1","nonce":"1","signature":"s","message":"\u002541"}`))

@@ -168,16 +168,22 @@ func TestSynchronous(t *testing.T) {
 	}
 }
 
-// TestAbsentKeyTakesTheTimestamp: a send_msg of the server API's batch
-// send has an empty msg_id, and the AI Agent's ASRResult example has no
-// Sequence; keyed on the rest alone, every later message or result would
-// be dropped as a retry of the first. The timestamp as received stands in:
-// a retry of one callback has one key, two callbacks have two.
-func TestAbsentKeyTakesTheTimestamp(t *testing.T) {
+// TestOccurrencesWithoutTheirIDKeptApart: a send_msg of the server API's
+// batch send has an empty msg_id, and the AI Agent's ASRResult example has
+// no Sequence; keyed on the rest alone, every later message or result
+// would be dropped as a retry of the first. Two batch sends of one second
+// differ in their recipients' message IDs (user_list is in the key); two
+// results without a Sequence differ in their timestamp, which stands in.
+// A retry of one callback keeps its key.
+func TestOccurrencesWithoutTheirIDKeptApart(t *testing.T) {
 	v := verifytest.LoadProducts(t)
-	cases := []struct{ product, event, emptied, timestamp string }{
-		{"zim", "send_msg", "msg_id", "1679553626"},
-		{"ai_agent", "ASRResult", "Sequence", "1745502314000"},
+	cases := []struct {
+		product, event, emptied string
+		// next is the other occurrence: a member changed, JSON text.
+		nextMember, nextValue string
+	}{
+		{"zim", "send_msg", "msg_id", "user_list", `[{"UserId":"u2","MsgId":"857639062792568999"}]`},
+		{"ai_agent", "ASRResult", "Sequence", "Timestamp", "1745502314000"},
 	}
 	for _, c := range cases {
 		t.Run(c.product+" "+c.event, func(t *testing.T) {
@@ -187,22 +193,23 @@ func TestAbsentKeyTakesTheTimestamp(t *testing.T) {
 					tc = vc
 				}
 			}
-			tsName, nonceName, sigName := "timestamp", "nonce", "signature"
-			if c.product == "ai_agent" {
-				tsName, nonceName, sigName = "Timestamp", "Nonce", "Signature"
-			}
-			resigned := func(timestamp string) []byte {
+			envelope, _ := verify.EventEnvelope(c.product, c.event)
+			body := func(member, value string) []byte {
 				decoder := json.NewDecoder(strings.NewReader(tc.Body))
 				decoder.UseNumber()
 				var fields map[string]any
 				if err := decoder.Decode(&fields); err != nil {
 					t.Fatal(err)
 				}
-				if _, ok := fields[c.emptied]; ok {
-					fields[c.emptied] = ""
+				fields[c.emptied] = ""
+				if member != "" {
+					fields[member] = json.RawMessage(value)
 				}
-				fields[tsName] = json.Number(timestamp)
-				fields[sigName] = verify.Sign(v.Secret, timestamp, fields[nonceName].(string))
+				timestamp := string(mustField(t, tc.Body, envelope.Timestamp))
+				if member == envelope.Timestamp {
+					timestamp = value
+				}
+				fields[envelope.Signature] = verify.Sign(v.Secret, timestamp, fields[envelope.Nonce].(string))
 				out, err := json.Marshal(fields)
 				if err != nil {
 					t.Fatal(err)
@@ -216,13 +223,12 @@ func TestAbsentKeyTakesTheTimestamp(t *testing.T) {
 				}
 				return c.IdempotencyID()
 			}
-			first := string(mustField(t, tc.Body, tsName))
-			sent, retried := resigned(first), resigned(first)
+			sent, retried := body("", ""), body("", "")
 			if keyOf(sent) != keyOf(retried) {
 				t.Error("one callback sent twice has two keys")
 			}
-			if keyOf(resigned(first)) == keyOf(resigned(c.timestamp)) {
-				t.Errorf("two callbacks without %s, %s and %s, share a key", c.emptied, first, c.timestamp)
+			if keyOf(sent) == keyOf(body(c.nextMember, c.nextValue)) {
+				t.Errorf("two callbacks without %s, one with %s %s, share a key", c.emptied, c.nextMember, c.nextValue)
 			}
 		})
 	}

@@ -287,7 +287,7 @@ EVENTS.append(dict(
     expected_fields=[("from_user_id", "350176117361"), ("conv_type", 2), ("conv_type_name", "group"), ("conv_id", ""), ("msg_type", 1),
                      ("sub_msg_type", 0), ("source", None), ("msg_body", "msg_body"), ("payload", "payload"), ("msg_id", "857639062792568832"),
                      ("msg_seq", None), ("msg_time", 1679554146000), ("send_result", 0), ("user_list", [])],
-    key=["857639062792568832"],
+    key=["350176117361", "", "857639062792568832", "1679554146000", "[]"],
 ))
 
 EVENTS.append(dict(
@@ -302,7 +302,7 @@ EVENTS.append(dict(
                      ("msg_time", 1679554146000), ("send_result", 0),
                      ("user_list", [{"UserId": "userid1", "MsgId": "857639062792568822", "MsgSeq": None},
                                     {"UserId": "userid2", "MsgId": "857639062792568833", "MsgSeq": None}])],
-    key=["857639062792568832"],
+    key=["350176117361", "", "857639062792568832", "1679554146000", '[{"UserId":"userid1","MsgId":"857639062792568822","MsgSeq":null},{"UserId":"userid2","MsgId":"857639062792568833","MsgSeq":null}]'],
 ))
 
 # ----------------------------------------------------------- AI Agent ----
@@ -720,7 +720,7 @@ EVENTS.append(recording("resumed", 202, "the page says detail is \"Empty\": sent
 # "abcdd22113", Timestamp "1681221510", EventTime 1681221510034 a number,
 # PlayerName outside the table) and upload task creation (AppID and
 # EventTime strings, StreamUrl and Title outside the table). Dedupe key:
-# PlayerId, UploadTaskId, EventTime.
+# RoomId, PlayerId, UploadTaskId, EventTime.
 
 PLAYER_DOCS = "extended_services/cloud_player/en/server/Callback/callback.mdx"
 
@@ -732,7 +732,7 @@ def player(event, code, note, detail, expected_detail, event_time=1681221510034,
         product="cloud_player", event=event, note=note, body=body,
         expected_fields=[("RoomId", "room_12"), ("PlayerId", "XXXXXX"), ("UploadTaskId", ""), ("EventTime", event_time), ("Detail", expected_detail)],
         extra=[("PlayerName", "XXXXXX")],
-        key=["XXXXXX", "", str(event_time)],
+        key=["room_12", "XXXXXX", "", str(event_time)],
         shapes=list(shapes),
     )
 
@@ -765,7 +765,7 @@ def upload(event, code, note, detail, expected_detail, event_time="1737451074593
         expected_fields=[("RoomId", ""), ("PlayerId", ""), ("UploadTaskId", "678f663727b2d80007000001"),
                          ("EventTime", int(event_time) if event_time is not None else None), ("Detail", expected_detail)],
         extra=[("StreamUrl", "https://your_streamurl"), ("Title", "720.mp4")],
-        key=["", "678f663727b2d80007000001", event_time if event_time is not None else "1737451074"],
+        key=["", "", "678f663727b2d80007000001", event_time if event_time is not None else "1737451074"],
         shapes=list(shapes),
     )
 
@@ -907,7 +907,9 @@ def main():
         doc = envelope(product, e["event"], app_id, ts, nonce)
         doc.update(e["expected_fields"])
         doc["extra"] = dict(e.get("extra", []))
-        key, key_command = sha256key([str(app_id), e["event"]] + e["key"])
+        # Every product but rtc leads its keys with its name.
+        prefix = [] if product == "rtc" else [product]
+        key, key_command = sha256key(prefix + [str(app_id), e["event"]] + e["key"])
         plain = json_text(body)
         bodies = {
             "json": lambda: ("application/json", plain),
