@@ -82,7 +82,8 @@ type Handler struct {
 	AppIDs []uint32 `json:"app_ids,omitempty"`
 
 	// Product is the ZEGO product whose callbacks this handler receives:
-	// rtc, zim, ai_agent or asr (see docs/events.md). ZEGO sends each
+	// rtc, zim, ai_agent, asr, cloud_recording, cloud_player, digital_human
+	// or super_board (see docs/events.md). ZEGO sends each
 	// product to its own URL, and the products reuse event names, so a
 	// route receives one product; another product's callback is refused
 	// as wrong_product. Default: rtc.

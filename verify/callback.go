@@ -17,7 +17,9 @@ import (
 type Callback struct {
 	Event string
 	AppID uint32
-	// TaskID is compose's and the mix events' task ID; "" for other events.
+	// TaskID is the task the callback is about (compose's task_id, the
+	// field with the task role in other events' tables); "" for events
+	// without one.
 	TaskID string
 	// Code is compose's result code: 0 success, 40000 invalid input, 60000
 	// bad source file, 70000 internal error; 0 for other events.
