@@ -198,10 +198,12 @@ func (dd *dedupe) signatureOf(d *delivery) *signatureClaim {
 	}
 }
 
-// checkSignature is the replay check alone, for a synchronous callback:
-// ZEGO's retry of one is asked again, never answered as a duplicate, but a
-// captured signature still cannot carry another document. A store failure
-// lets it through, logged at WARN, as claim does.
+// checkSignature is the replay check for a synchronous callback: ZEGO's
+// retry of one is asked again, never answered as a duplicate, but only
+// within syncRetryWindow of the first ask; later, and with another
+// document at any time, a captured signature is a replay, so that it
+// cannot make the backend decide again and again within max_age. A store
+// failure lets it through, logged at WARN, as claim does.
 func (dd *dedupe) checkSignature(r *http.Request, d *delivery) error {
 	if dd == nil {
 		return nil
@@ -210,12 +212,46 @@ func (dd *dedupe) checkSignature(r *http.Request, d *delivery) error {
 	if store == nil {
 		return fmt.Errorf("no dedupe store for the secret that verified it")
 	}
-	err := store.recordSignature(r.Context(), dd.signatureOf(d))
+	ctx, sig := r.Context(), dd.signatureOf(d)
+	err := store.recordSignature(ctx, sig)
 	if err != nil && !errors.Is(err, verify.ErrReplayedSignature) && !errors.Is(err, verify.ErrInFlight) {
 		dd.storeFailed(d, r.RemoteAddr, "recording the signature", err)
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// Two marks beside the signature's record: asked (as long as it) and
+	// the retry window.
+	asked, window := syncMarks(sig.id)
+	wasAsked, err := store.delivered(ctx, asked)
+	if err == nil {
+		var open bool
+		if open, err = store.delivered(ctx, window); err == nil && wasAsked && !open {
+			return verify.ErrReplayedSignature
+		}
+	}
+	if err == nil && !wasAsked {
+		err = errors.Join(store.finish(ctx, asked, sig.ttl, false), store.finish(ctx, window, syncRetryWindow, false))
+	}
+	if err != nil {
+		dd.storeFailed(d, r.RemoteAddr, "recording the synchronous callback", err)
+	}
+	return nil
+}
+
+// syncRetryWindow is how long after a synchronous callback is first asked
+// its signature may come again with the same document: ZEGO retries one
+// at once (its Chinese page) or after 3 s (its English one). A variable,
+// for tests.
+var syncRetryWindow = 10 * time.Second
+
+// syncMarks are the IDs of checkSignature's two marks for a signature, in
+// the delivery records' space (a hash, as the delivery IDs are).
+func syncMarks(signature [16]byte) (asked, window [16]byte) {
+	a := sha256.Sum256(append([]byte("zego_callback sync asked\x00"), signature[:]...))
+	w := sha256.Sum256(append([]byte("zego_callback sync window\x00"), signature[:]...))
+	return [16]byte(a[:16]), [16]byte(w[:16])
 }
 
 // claimRedelivery is claim for a spool item: verified and its signature

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -11,4 +12,12 @@ import (
 // command prints.
 func AddCommands(cmd *cobra.Command, in io.Reader, out, errOut io.Writer) {
 	streams{in: in, out: out, errOut: errOut}.addCommands(cmd)
+}
+
+// SetSyncRetryWindow sets how long a synchronous callback's signature may
+// come again after its first ask, and returns a func that restores it.
+func SetSyncRetryWindow(d time.Duration) (restore func()) {
+	old := syncRetryWindow
+	syncRetryWindow = d
+	return func() { syncRetryWindow = old }
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zegoedge/caddy-zego-callback/caddymodule"
 	"github.com/zegoedge/caddy-zego-callback/verify"
 	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
 )
@@ -335,6 +336,38 @@ func TestProductForgeriesRefused(t *testing.T) {
 			}
 			if n := len(up.received()); n != 0 {
 				t.Fatalf("the upstream got %d forged or stale callbacks", n)
+			}
+		})
+	}
+}
+
+// TestSynchronousReplayAfterTheWindow: a captured before_send_msg sent
+// again with its own document is asked again only within the retry window
+// after the first ask (ZEGO retries once, at once or after 3 s); later it
+// is 401 replayed_signature and the backend is not asked, with either
+// dedupe store. It was asked every time within max_age.
+func TestSynchronousReplayAfterTheWindow(t *testing.T) {
+	const window = 400 * time.Millisecond
+	defer caddymodule.SetSyncRetryWindow(window)()
+	for _, store := range []string{"memory", "storage"} {
+		t.Run(store, func(t *testing.T) {
+			backend := newDecidingBackend(t)
+			backend.set(http.StatusOK, `{"result":0}`, 0)
+			zim := productSite("zim", "dedupe_store "+store, backend.Listener.Addr().String())
+			zim.proxy = ""
+			startSites(t, dedupeSecret, "storage file_system "+storageFolder(t), zim)
+			body := resign(t, productVector(t, "zim", "before_send_msg").Body, dedupeSecret, nil)
+			for attempt := 1; attempt <= 2; attempt++ { // ZEGO's attempt and its retry
+				if resp, answer := postTo(t, "/zego/zim", "application/json", body); resp.StatusCode != http.StatusOK {
+					t.Fatalf("attempt %d: %d %q", attempt, resp.StatusCode, answer)
+				}
+			}
+			time.Sleep(2 * window)
+			if resp, answer := postTo(t, "/zego/zim", "application/json", body); resp.StatusCode != http.StatusUnauthorized || string(answer) != "replayed_signature" {
+				t.Fatalf("past the retry window: %d %q, want 401 replayed_signature", resp.StatusCode, answer)
+			}
+			if n := backend.timesAsked(); n != 2 {
+				t.Fatalf("the backend was asked %d times, want 2", n)
 			}
 		})
 	}
