@@ -168,15 +168,20 @@ func parse(body []byte, p *product, fastPaths bool, c *Callback) error {
 }
 
 // parseGeneral is parse past the compose fast path (Verify calls it after
-// its own copy of that path).
+// its own copy of that path). The body is decoded once, for every product
+// it is tried as.
 func parseGeneral(s string, p *product, fastPaths bool, c *Callback) error {
-	err := parseAs(s, p, fastPaths, c)
+	var f rawFields
+	if err := decodeBody(s, fastPaths, &f); err != nil {
+		return err
+	}
+	err := f.productCallback(p, c)
 	if err == nil && !c.unknownEvent() || errors.Is(err, ErrMalformedBody) || errors.Is(err, ErrDuplicateField) {
 		return err
 	}
 	for _, other := range products {
 		var theirs Callback
-		if other != p && parseAs(s, other, fastPaths, &theirs) == nil && !theirs.unknownEvent() {
+		if other != p && f.productCallback(other, &theirs) == nil && !theirs.unknownEvent() {
 			*c = theirs
 			return errForeign
 		}
@@ -184,14 +189,11 @@ func parseGeneral(s string, p *product, fastPaths bool, c *Callback) error {
 	return err
 }
 
-// parseAs parses s as one of p's callbacks. An event p does not know gets
-// only the envelope's rules (compose's, for rtc, as it always has): a
-// Verifier refuses it as not allowed once the signature has been checked.
-func parseAs(s string, p *product, fastPaths bool, c *Callback) error {
-	var f rawFields
-	if err := decodeBody(s, fastPaths, &f); err != nil {
-		return err
-	}
+// productCallback applies p's tables to a decoded body. An event p does
+// not know gets only the envelope's rules (compose's, for rtc, as it
+// always has): a Verifier refuses it as not allowed once the signature has
+// been checked.
+func (f *rawFields) productCallback(p *product, c *Callback) error {
 	for _, env := range productEnvelopes[p] {
 		if spec := p.specFor(env, f.member(env.Event)); spec != nil {
 			return f.eventCallback(p, spec, c)
