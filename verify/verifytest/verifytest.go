@@ -123,39 +123,32 @@ func (c *EventCase) NowTime() time.Time { return time.Unix(c.Now, 0) }
 // MaxAge is the vectors' timestamp window.
 func (s *EventSet) MaxAge() time.Duration { return time.Duration(s.MaxAgeSeconds) * time.Second }
 
-// Events parses the embedded vectors of events other than compose.
-func Events() (*EventSet, error) {
-	s := new(EventSet)
-	if err := json.Unmarshal(eventsJSON, s); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
+// Events parses the embedded vectors of RTC's room, stream and recording
+// events (events.json, written by events_gen.py).
+func Events() (*EventSet, error) { return parseEventSet(eventsJSON) }
 
-// Products parses the embedded vectors of the products other than rtc
-// (products.json, written by products_gen.py).
-func Products() (*EventSet, error) {
+// Products parses the embedded vectors of every other event of every
+// product, RTC's service callbacks included (products.json, written by
+// products_gen.py).
+func Products() (*EventSet, error) { return parseEventSet(productsJSON) }
+
+func parseEventSet(data []byte) (*EventSet, error) {
 	s := new(EventSet)
-	if err := json.Unmarshal(productsJSON, s); err != nil {
+	if err := json.Unmarshal(data, s); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // LoadProducts parses the product vectors or fails the test.
-func LoadProducts(t testing.TB) *EventSet {
-	t.Helper()
-	s, err := Products()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func LoadProducts(t testing.TB) *EventSet { return mustLoad(t, Products) }
 
 // LoadEvents parses the event vectors or fails the test.
-func LoadEvents(t testing.TB) *EventSet {
+func LoadEvents(t testing.TB) *EventSet { return mustLoad(t, Events) }
+
+func mustLoad(t testing.TB, parse func() (*EventSet, error)) *EventSet {
 	t.Helper()
-	s, err := Events()
+	s, err := parse()
 	if err != nil {
 		t.Fatal(err)
 	}
