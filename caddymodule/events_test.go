@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/zegoedge/caddy-zego-callback/caddymodule"
 	"github.com/zegoedge/caddy-zego-callback/verify"
 	"github.com/zegoedge/caddy-zego-callback/verify/verifytest"
 )
@@ -23,21 +25,19 @@ func eventsSite(options string, up *upstream) site {
 // TestCaddyEventVectors sends every event vector, in each shape ZEGO sends,
 // through a real Caddy: the upstream gets the exact normalized document,
 // the Idempotency-Key computed with sha256sum, and the event's headers.
-// The vectors are dated 2016-2017, so max_age is widened to reach them.
+// The vectors are dated 2016-2017: Caddy's handlers run on each vector's
+// clock, with the vectors' max_age.
 func TestCaddyEventVectors(t *testing.T) {
 	v := verifytest.LoadEvents(t)
-	oldest := time.Now()
-	for _, tc := range v.Cases {
-		if tc.NowTime().Before(oldest) {
-			oldest = tc.NowTime()
-		}
-	}
+	var clock atomic.Int64
+	defer caddymodule.SetClock(func() time.Time { return time.Unix(clock.Load(), 0) })()
 	up := newUpstream(t)
 	// Dedupe off: each event's shapes are one occurrence, and each must be
 	// forwarded as a first delivery.
-	startSites(t, v.Secret, "", eventsSite(fmt.Sprintf("max_age %ds\ndedupe off", int(time.Since(oldest).Seconds())+3600), up))
+	startSites(t, v.Secret, "", eventsSite(fmt.Sprintf("max_age %ds\ndedupe off", int(v.MaxAge().Seconds())), up))
 	for _, tc := range v.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
+			clock.Store(tc.Now)
 			before := len(up.received())
 			req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/zego/compose", httpPort), strings.NewReader(tc.Body))
 			if err != nil {

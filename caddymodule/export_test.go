@@ -21,3 +21,11 @@ func SetSyncRetryWindow(d time.Duration) (restore func()) {
 	syncRetryWindow = d
 	return func() { syncRetryWindow = old }
 }
+
+// SetClock makes now the clock of the handlers configs provision from here
+// on, and returns a func that restores the wall clock.
+func SetClock(now func() time.Time) (restore func()) {
+	old := wallClock
+	wallClock = now
+	return func() { wallClock = old }
+}

@@ -183,7 +183,7 @@ type Handler struct {
 	signer    *upstreamSigner // nil when sign_upstream is off
 	dedupe    *dedupe
 	spooler   *spooler
-	// now is the wall clock; nil means stepSafeNow. Tests set it.
+	// now is the wall clock; nil means wallClock. Tests set it.
 	now func() time.Time
 	// ctx is the handler's config's: the spool's worker delivers only for
 	// the running config.
@@ -364,8 +364,12 @@ func (h *Handler) clock() func() time.Time {
 	if h.now != nil {
 		return h.now
 	}
-	return stepSafeNow
+	return wallClock
 }
+
+// wallClock is the clock of the handlers a config provisions: stepSafeNow,
+// or a test's, for vectors dated years ago through a real Caddy.
+var wallClock = stepSafeNow
 
 // latestWallClock is the latest wall-clock reading stepSafeNow returned,
 // in Unix nanoseconds.

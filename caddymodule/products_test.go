@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,20 +44,17 @@ func postTo(t *testing.T, path, contentType, body string) (*http.Response, []byt
 // events.json's) through a real Caddy, each to its product's route: the
 // upstream gets the
 // exact normalized document, the Idempotency-Key computed with sha256sum,
-// and {http.zego.product}. The vectors are old, so max_age reaches them.
+// and {http.zego.product}, on each vector's clock.
 func TestCaddyProductVectors(t *testing.T) {
 	v := verifytest.LoadProducts(t)
+	var clock atomic.Int64
+	defer caddymodule.SetClock(func() time.Time { return time.Unix(clock.Load(), 0) })()
 	for _, product := range verify.Products() {
 		t.Run(product, func(t *testing.T) {
 			up := newUpstream(t)
-			oldest := time.Now()
-			for _, tc := range v.Cases {
-				if tc.Product == product && tc.NowTime().Before(oldest) {
-					oldest = tc.NowTime()
-				}
-			}
-			// Dedupe off: each event's shapes are one occurrence.
-			options := fmt.Sprintf("max_age %ds\ndedupe off", int(time.Since(oldest).Seconds())+3600)
+			// Dedupe off: each event's shapes are one occurrence. The
+			// handlers run on each vector's clock.
+			options := fmt.Sprintf("max_age %ds\ndedupe off", int(v.MaxAge().Seconds()))
 			startSites(t, v.Secret, "", productSite(product, options, up.URL))
 			ran := 0
 			for _, tc := range v.Cases {
@@ -64,6 +62,7 @@ func TestCaddyProductVectors(t *testing.T) {
 					continue
 				}
 				ran++
+				clock.Store(tc.Now)
 				before := len(up.received())
 				resp, body := postTo(t, "/zego/"+product, tc.ContentType, tc.Body)
 				if resp.StatusCode != http.StatusOK {
