@@ -83,14 +83,32 @@ func TestCaddyEventVectors(t *testing.T) {
 // or, with an identifying field changed, another occurrence.
 func resign(t *testing.T, body, secret string, fields map[string]string) string {
 	t.Helper()
+	envelope, _ := verify.EventEnvelope(verify.DefaultProduct, verify.DefaultEvent)
+	return signAgain(t, body, envelope, secret, time.Now(), fields)
+}
+
+// signAgain re-signs a JSON body in envelope with secret, a timestamp of
+// at in the envelope's unit (a JSON number where the body had one) and a
+// nonce no other run used, and sets fields.
+func signAgain(t *testing.T, body string, envelope verify.Envelope, secret string, at time.Time, fields map[string]string) string {
+	t.Helper()
 	decoder := json.NewDecoder(strings.NewReader(body))
 	decoder.UseNumber() // identifiers beyond 2^53 stay exact
 	var object map[string]any
 	if err := decoder.Decode(&object); err != nil {
 		t.Fatal(err)
 	}
-	ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), uniqueNonce("7")
-	object["timestamp"], object["nonce"], object["signature"] = ts, nonce, verify.Sign(secret, ts, nonce)
+	unix := at.Unix()
+	if envelope.Milliseconds {
+		unix *= 1000
+	}
+	ts, nonce := strconv.FormatInt(unix, 10), uniqueNonce("7")
+	if _, isNumber := object[envelope.Timestamp].(json.Number); isNumber {
+		object[envelope.Timestamp] = json.Number(ts)
+	} else {
+		object[envelope.Timestamp] = ts
+	}
+	object[envelope.Nonce], object[envelope.Signature] = nonce, verify.Sign(secret, ts, nonce)
 	for name, value := range fields {
 		object[name] = value
 	}

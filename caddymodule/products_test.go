@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -243,28 +242,7 @@ func resignAt(t *testing.T, product string, tc verifytest.EventCase, secret stri
 	if !ok {
 		t.Fatalf("no envelope for %s %s", product, tc.Event)
 	}
-	decoder := json.NewDecoder(strings.NewReader(tc.Body))
-	decoder.UseNumber()
-	var object map[string]any
-	if err := decoder.Decode(&object); err != nil {
-		t.Fatalf("%s: %v", tc.Name, err)
-	}
-	now := at.Unix()
-	if envelope.Milliseconds {
-		now *= 1000
-	}
-	ts, nonce := strconv.FormatInt(now, 10), uniqueNonce("5")
-	if _, isNumber := object[envelope.Timestamp].(json.Number); isNumber {
-		object[envelope.Timestamp] = json.Number(ts)
-	} else {
-		object[envelope.Timestamp] = ts
-	}
-	object[envelope.Nonce], object[envelope.Signature] = nonce, verify.Sign(secret, ts, nonce)
-	out, err := json.Marshal(object)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
+	return signAgain(t, tc.Body, envelope, secret, at, nil)
 }
 
 // TestProductRetriesAnsweredOnce: through a real Caddy with dedupe on, for

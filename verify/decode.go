@@ -228,9 +228,6 @@ func decodeJSONObject(s string, urlDecodeValues, fastPaths bool, f *rawFields) e
 			return err
 		}
 		d.pos, afterMember = resume, resumeAfterMember
-		if d.pos == 1 {
-			d.pos = 0 // stopped at the first member: nothing read, start over
-		}
 	}
 	if d.pos == 0 {
 		if !d.consume('{') {

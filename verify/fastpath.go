@@ -204,13 +204,13 @@ var composeRequiredBits = func() (bits uint16) {
 // decodeFlat is the fast path for the body ZEGO sends: a plain object (see
 // decodeJSONObject) of string members with nothing between the tokens. It
 // reads members into f while they are so, and returns flatDone once the
-// object is read, or where the general path goes on: resume is the index
-// of a member's start (0: the object's), or with afterMember, of what
-// follows a member it read (the general path then reads ',' or '}'). So a
-// body with a number after string members is read once, not twice. It
-// decides members in the same order as the general path, so the first
-// error is the same one (TestFastPathsAgree and FuzzParse hold the two
-// paths to the same answers).
+// object is read, or where the general path goes on: 0 (the object's
+// start) when it read no member, or with afterMember the index of what
+// follows the last member it read (the general path then reads ',' or
+// '}'). So a body with a number after string members is read once, not
+// twice. It decides members in the same order as the general path, so the
+// first error is the same one (TestFastPathsAgree and FuzzParse hold the
+// two paths to the same answers).
 func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (resume int, afterMember bool, err error) {
 	end := len(s) - 1 // the closing brace
 	if end < 1 || s[0] != '{' || s[end] != '}' {
@@ -223,16 +223,16 @@ func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (resume int, after
 	for {
 		// "key":"value", with no quote inside either: the body is plain.
 		if s[i] != '"' {
-			return i, false, nil
+			return handOver(i)
 		}
 		keyEnd := quoteFrom(s, i+1)
 		if keyEnd < 0 || keyEnd+2 >= end || s[keyEnd+1] != ':' || s[keyEnd+2] != '"' {
-			return i, false, nil
+			return handOver(i)
 		}
 		key, valueStart := s[i+1:keyEnd], keyEnd+3
 		valueEnd := quoteFrom(s, valueStart)
 		if valueEnd < 0 {
-			return i, false, nil
+			return handOver(i)
 		}
 		text := s[valueStart:valueEnd]
 		if urlDecodeValues && hasURLEscape(text) {
@@ -253,6 +253,16 @@ func decodeFlat(s string, urlDecodeValues bool, f *rawFields) (resume int, after
 		}
 		i++
 	}
+}
+
+// handOver is decodeFlat's resume when it stops at the member starting at
+// i: the object's start for the first member, else just past the member
+// before, whose ',' the general path reads.
+func handOver(i int) (resume int, afterMember bool, err error) {
+	if i == 1 {
+		return 0, false, nil
+	}
+	return i - 1, true, nil
 }
 
 // flatDone is decodeFlat's resume when it has read the whole object.
